@@ -1,0 +1,29 @@
+"""Maintenance mode for FastAPI applications.
+
+Add :class:`MaintenanceModeMiddleware` to an app, turn maintenance on with the
+``FASTAPI_MAINTENANCE_MODE`` environment variable, ``enable_maintenance=True``
+or a writable backend, and control single endpoints with the decorators.
+"""
+
+from ._state import registry as _registry
+from .decorators import force_maintenance_mode_off, force_maintenance_mode_on
+from .middleware import MaintenanceModeMiddleware
+
+__version__ = "0.1.0"
+
+configure_backend = _registry.configure_backend
+get_maintenance_mode = _registry.get_maintenance_mode
+set_maintenance_mode = _registry.set_maintenance_mode
+maintenance_mode_on = _registry.maintenance_mode_on
+maintenance_mode_off = _registry.maintenance_mode_off
+
+__all__ = [
+    "MaintenanceModeMiddleware",
+    "configure_backend",
+    "force_maintenance_mode_off",
+    "force_maintenance_mode_on",
+    "get_maintenance_mode",
+    "maintenance_mode_off",
+    "maintenance_mode_on",
+    "set_maintenance_mode",
+]

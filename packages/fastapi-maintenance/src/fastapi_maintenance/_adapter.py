@@ -1,0 +1,40 @@
+"""The Starlette/FastAPI side of the core's adapter protocol."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from maintenance_core import RouteInfo
+from maintenance_core.middleware import Receive, Scope, Send
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from ._routing import RouteResolver
+
+__all__ = ["StarletteAdapter"]
+
+
+class StarletteAdapter:
+    """Route lookup, request objects and responses for Starlette-based apps."""
+
+    def __init__(self, app: object = None) -> None:
+        self._resolver = RouteResolver(app)
+
+    def resolve_route(self, scope: Scope) -> RouteInfo:
+        return self._resolver.resolve(scope)
+
+    def connection(self, scope: Scope, receive: Receive, send: Send) -> HTTPConnection:
+        # Handlers get a Request for HTTP and a WebSocket (same headers, URL, client)
+        # for websocket handshakes.
+        if scope["type"] == "http":
+            return Request(scope, receive, send)
+        return WebSocket(scope, receive, send)
+
+    def is_response(self, value: object) -> bool:
+        return isinstance(value, Response)
+
+    async def send_response(
+        self, response: Any, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        await response(scope, receive, send)

@@ -1,0 +1,179 @@
+"""Which endpoint a request reaches, found with the router's own ``matches()``.
+
+A marker belongs to the endpoint the router would put in ``scope["endpoint"]``,
+so the lookup asks each route exactly what the router asks it, in the router's
+order, and follows mounts into sub-applications. Nothing is matched by path
+text here, so prefixes, nested routers, ``root_path`` and path converters behave
+as the installed Starlette and FastAPI versions route them.
+
+FastAPI 0.16x keeps included routers as lazy entries whose ``matches()`` hides
+the endpoint; its public :func:`fastapi.routing.iter_route_contexts` flattens
+them into contexts that do expose it. The flattened list of a router is kept
+until its routes change, so routes added after the first request are seen.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from maintenance_core import NO_ROUTE, PLAIN_ROUTE, ForcedMode, RouteInfo, forced_mode_of
+from maintenance_core.middleware import Scope
+from starlette.applications import Starlette
+from starlette.routing import Match, Route, Router
+
+_iter_route_contexts: Callable[[list[Any]], Iterable[Any]] | None
+try:  # FastAPI >= 0.16x: included routers are lazy entries.
+    from fastapi.routing import iter_route_contexts as _iter_route_contexts
+except ImportError:  # pragma: no cover - depends on the installed FastAPI
+    _iter_route_contexts = None
+
+__all__ = ["RouteResolver"]
+
+Matcher = Callable[[Scope], "tuple[Match, Scope]"]
+
+_FORCED_ON = RouteInfo(exists=True, forced=ForcedMode.ON)
+_FORCED_OFF = RouteInfo(exists=True, forced=ForcedMode.OFF)
+_EXEMPT = RouteInfo(exists=True, exempt=True)
+_MAX_MOUNT_DEPTH = 16
+
+
+def _route_info(endpoint: object, docs_endpoints: frozenset[int]) -> RouteInfo:
+    forced = forced_mode_of(endpoint)
+    if forced is ForcedMode.ON:
+        return _FORCED_ON
+    if forced is ForcedMode.OFF:
+        return _FORCED_OFF
+    if id(endpoint) in docs_endpoints:
+        return _EXEMPT
+    return PLAIN_ROUTE
+
+
+def _router_of(app: object) -> Router | None:
+    if isinstance(app, Starlette):
+        return app.router
+    if isinstance(app, Router):
+        return app
+    return None
+
+
+def _docs_paths(app: object) -> set[str]:
+    """The URLs FastAPI serves its own docs at, as this app configures them."""
+    paths: set[str] = set()
+    openapi_url = getattr(app, "openapi_url", None)
+    if not openapi_url:
+        return paths
+    paths.add(openapi_url)
+    docs_url = getattr(app, "docs_url", None)
+    if docs_url:
+        paths.add(docs_url)
+        oauth2_redirect = getattr(app, "swagger_ui_oauth2_redirect_url", None)
+        if oauth2_redirect:
+            paths.add(oauth2_redirect)
+    redoc_url = getattr(app, "redoc_url", None)
+    if redoc_url:
+        paths.add(redoc_url)
+    return paths
+
+
+class _RouterIndex:
+    """The matchers of one router in routing order, and its docs endpoints."""
+
+    __slots__ = ("docs_endpoints", "low_priority", "matchers", "router", "signature")
+
+    def __init__(self, router: Router, owner: object, signature: object) -> None:
+        # Routers may be unhashable (FastAPI's APIRouter): indexes are kept by id,
+        # and the weak reference tells a live router from a new one at a reused id.
+        self.router = weakref.ref(router)
+        self.signature = signature
+        self.matchers: tuple[Matcher, ...] = tuple(_matchers(router.routes))
+        low_priority = getattr(router, "_iter_low_priority_routes", None)
+        self.low_priority: Callable[[], Iterable[Any]] | None = low_priority
+        # FastAPI registers its docs as plain Starlette routes in FastAPI.setup(); a
+        # user's own route at the same path is an APIRoute and is not exempt.
+        paths = _docs_paths(owner) if owner is not router else set()
+        self.docs_endpoints = frozenset(
+            id(route.endpoint)
+            for route in router.routes
+            if type(route) is Route and route.path in paths
+        )
+
+
+def _matchers(routes: list[Any]) -> Iterable[Matcher]:
+    if _iter_route_contexts is None:
+        return [route.matches for route in routes]
+    return [context.matches for context in _iter_route_contexts(routes)]
+
+
+def _signature(router: Router) -> object:
+    routes = router.routes
+    version = getattr(router, "_get_routes_version", None)
+    if version is None:
+        return (id(routes), len(routes))
+    return (id(routes), len(routes), version())
+
+
+class RouteResolver:
+    """Finds the route a scope reaches in a Starlette or FastAPI app.
+
+    Args:
+        app: the app, when known at construction; otherwise ``scope["app"]``
+            (set by Starlette before its middleware stack runs) is used.
+    """
+
+    def __init__(self, app: object = None) -> None:
+        self._app = app if isinstance(app, Starlette) else None
+        self._indexes: dict[int, _RouterIndex] = {}
+
+    def resolve(self, scope: Scope) -> RouteInfo:
+        """The route this scope reaches: existence, marker, built-in exemption."""
+        app = self._app or scope.get("app")
+        router = _router_of(app)
+        if router is None:
+            # Not a Starlette app: no way to route, so guard it as a plain route.
+            return PLAIN_ROUTE
+        return self._resolve(router, app, scope, 0)
+
+    def _index(self, router: Router, owner: object) -> _RouterIndex:
+        signature = _signature(router)
+        index = self._indexes.get(id(router))
+        if index is None or index.signature != signature or index.router() is not router:
+            index = _RouterIndex(router, owner, signature)
+            self._indexes = {
+                key: value for key, value in self._indexes.items() if value.router() is not None
+            }
+            self._indexes[id(router)] = index
+        return index
+
+    def _resolve(self, router: Router, owner: object, scope: Scope, depth: int) -> RouteInfo:
+        index = self._index(router, owner)
+        for matches in index.matchers:
+            match, child_scope = matches(scope)
+            if match is Match.FULL:
+                return self._follow(child_scope, index, scope, depth)
+        if index.low_priority is not None and scope["type"] == "http":
+            return self._resolve_low_priority(index, scope)
+        return NO_ROUTE
+
+    def _follow(
+        self, child_scope: Scope, index: _RouterIndex, scope: Scope, depth: int
+    ) -> RouteInfo:
+        endpoint = child_scope.get("endpoint")
+        sub_router = _router_of(endpoint)
+        if sub_router is None:
+            return _route_info(endpoint, index.docs_endpoints)
+        if depth >= _MAX_MOUNT_DEPTH:
+            return PLAIN_ROUTE
+        return self._resolve(sub_router, endpoint, {**scope, **child_scope}, depth + 1)
+
+    def _resolve_low_priority(self, index: _RouterIndex, scope: Scope) -> RouteInfo:
+        # Frontend routes of FastAPI 0.16x serve static files when nothing else matched.
+        assert index.low_priority is not None
+        probe = dict(scope)
+        probe.pop("fastapi", None)
+        for candidate in index.low_priority():
+            match, child_scope = candidate.matches(probe)
+            if match is Match.FULL:
+                return _route_info(child_scope.get("endpoint"), index.docs_endpoints)
+        return NO_ROUTE

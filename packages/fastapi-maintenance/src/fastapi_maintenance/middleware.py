@@ -1,0 +1,58 @@
+"""The maintenance mode middleware for FastAPI and Starlette apps."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from maintenance_core import MaintenanceMiddleware
+from maintenance_core.middleware import ASGIApp
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ._adapter import StarletteAdapter
+from ._state import registry
+from .backends import BaseStateBackend
+
+__all__ = ["MaintenanceModeMiddleware"]
+
+ExemptHandler = Callable[[Request], bool | Awaitable[bool]]
+ResponseHandler = Callable[[Request], Response | Awaitable[Response]]
+
+
+class MaintenanceModeMiddleware(MaintenanceMiddleware):
+    """Answer requests with ``503`` while maintenance mode is on.
+
+    Add it with ``app.add_middleware(MaintenanceModeMiddleware, ...)``. It is a
+    pure ASGI middleware: requests that proceed reach the app untouched.
+
+    Args:
+        app: the ASGI app (given by ``add_middleware``).
+        enable_maintenance: ``True``/``False`` to fix the state regardless of the
+            backend; ``None`` (default) reads the backend.
+        backend: where the state is stored; by default the one set with
+            ``configure_backend()``, else the ``FASTAPI_MAINTENANCE_MODE``
+            environment variable.
+        exempt_handler: ``(request) -> bool``, sync or async: return ``True`` to
+            let a request through during maintenance. Websocket handshakes pass
+            a ``WebSocket``.
+        response_handler: ``(request) -> Response``, sync or async: the response
+            to send instead of the default JSON ``503``.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        enable_maintenance: bool | None = None,
+        backend: BaseStateBackend | None = None,
+        exempt_handler: ExemptHandler | None = None,
+        response_handler: ResponseHandler | None = None,
+    ) -> None:
+        super().__init__(
+            app,
+            adapter=StarletteAdapter(app),
+            backend=backend,
+            registry=registry,
+            enable_maintenance=enable_maintenance,
+            exempt_handler=exempt_handler,
+            response_handler=response_handler,
+        )

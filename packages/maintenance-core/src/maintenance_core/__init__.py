@@ -1,0 +1,61 @@
+"""Framework-neutral maintenance mode for ASGI apps.
+
+The pieces: state backends (:mod:`.backends`), overrides (:mod:`.overrides`),
+per-handler markers (:mod:`.markers`), precedence (:mod:`.decision`), the
+response protocol (:mod:`.responses`), the module-level API an adapter exposes
+(:mod:`.registry`) and the pure ASGI middleware (:mod:`.middleware`).
+Framework adapters such as ``fastapi-maintenance`` plug in route lookup and
+their request and response objects.
+"""
+
+from .backends import BaseStateBackend, EnvVarBackend, LocalFileBackend, MemoryBackend, parse_state
+from .decision import NO_ROUTE, PLAIN_ROUTE, RouteInfo, StateReader, decide
+from .errors import (
+    BackendReadOnlyError,
+    InvalidStateValueError,
+    MaintenanceError,
+    UnknownBackendError,
+)
+from .markers import (
+    ForcedMode,
+    force_maintenance_mode_off,
+    force_maintenance_mode_on,
+    forced_mode_of,
+)
+from .middleware import FrameworkAdapter, MaintenanceMiddleware
+from .overrides import MaintenanceOverride, OverrideState, overrides_of
+from .registry import BackendRegistry
+from .responses import DEFAULT_DETAIL, DEFAULT_RETRY_AFTER, MaintenanceResponse
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_DETAIL",
+    "DEFAULT_RETRY_AFTER",
+    "NO_ROUTE",
+    "PLAIN_ROUTE",
+    "BackendReadOnlyError",
+    "BackendRegistry",
+    "BaseStateBackend",
+    "EnvVarBackend",
+    "ForcedMode",
+    "FrameworkAdapter",
+    "InvalidStateValueError",
+    "LocalFileBackend",
+    "MaintenanceError",
+    "MaintenanceMiddleware",
+    "MaintenanceOverride",
+    "MaintenanceResponse",
+    "MemoryBackend",
+    "OverrideState",
+    "RouteInfo",
+    "StateReader",
+    "UnknownBackendError",
+    "__version__",
+    "decide",
+    "force_maintenance_mode_off",
+    "force_maintenance_mode_on",
+    "forced_mode_of",
+    "overrides_of",
+    "parse_state",
+]

@@ -1,0 +1,199 @@
+"""Where the maintenance switch is stored.
+
+A backend answers one question, "is maintenance on?", and, when it is writable,
+lets you change the answer. Backends know nothing about requests, routes or
+overrides; precedence is decided in :mod:`maintenance_core.decision`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import ClassVar
+
+import anyio.to_thread
+
+from .errors import BackendReadOnlyError, InvalidStateValueError
+
+__all__ = [
+    "BaseStateBackend",
+    "EnvVarBackend",
+    "LocalFileBackend",
+    "MemoryBackend",
+    "parse_state",
+]
+
+logger = logging.getLogger("maintenance_core")
+
+_TRUTHY = frozenset({"1", "yes", "y", "true", "t", "on"})
+_FALSY = frozenset({"0", "no", "n", "false", "f", "off", ""})
+
+
+def parse_state(raw: str) -> bool:
+    """Turn a stored text value into a maintenance state.
+
+    Accepts, case-insensitively and ignoring surrounding whitespace,
+    ``1 yes y true t on`` for on and ``0 no n false f off`` (or an empty value)
+    for off.
+
+    Raises:
+        InvalidStateValueError: for anything else.
+    """
+    value = raw.strip().lower()
+    if value in _TRUTHY:
+        return True
+    if value in _FALSY:
+        return False
+    raise InvalidStateValueError(raw)
+
+
+class BaseStateBackend(ABC):
+    """Base class for maintenance state storage.
+
+    Subclasses implement :meth:`get_value` and :meth:`set_value`. A backend that
+    cannot be changed at runtime sets :attr:`writable` to ``False``; overrides on
+    such a backend are then held in memory instead of being written.
+    """
+
+    writable: ClassVar[bool] = True
+    """Whether :meth:`set_value` really stores the value."""
+
+    @staticmethod
+    def _str_to_bool(value: str) -> bool:
+        """Parse a stored text value (see :func:`parse_state`)."""
+        return parse_state(value)
+
+    @staticmethod
+    def _bool_to_str(value: bool) -> str:
+        """Serialise a state as ``"1"`` or ``"0"``."""
+        return "1" if value else "0"
+
+    @abstractmethod
+    async def get_value(self) -> bool:
+        """Return the stored maintenance state."""
+
+    @abstractmethod
+    async def set_value(self, value: bool) -> None:
+        """Store a maintenance state."""
+
+    def describe(self) -> str:
+        """A short human-readable description, used in logs and by the CLI."""
+        return type(self).__name__
+
+
+class EnvVarBackend(BaseStateBackend):
+    """Read the state from an environment variable (read-only).
+
+    Args:
+        var_name: The variable to read. ``None`` uses the adapter's default
+            (``FASTAPI_MAINTENANCE_MODE`` for FastAPI).
+    """
+
+    writable: ClassVar[bool] = False
+    default_var_name: ClassVar[str] = "MAINTENANCE_MODE"
+
+    def __init__(self, var_name: str | None = None) -> None:
+        self.var_name = var_name or self.default_var_name
+
+    async def get_value(self) -> bool:
+        """Parse the variable; an unset or empty variable means off.
+
+        Raises:
+            InvalidStateValueError: if the variable holds an unrecognised value.
+        """
+        return parse_state(os.environ.get(self.var_name, ""))
+
+    async def set_value(self, value: bool) -> None:
+        """Log a warning and change nothing: the environment is fixed at startup."""
+        logger.warning(
+            "Cannot set maintenance mode through the environment variable %s: it is "
+            "read-only at runtime. Set it before starting the app, or use a writable "
+            "backend (file, redis).",
+            self.var_name,
+        )
+
+    def describe(self) -> str:
+        return f"env: {self.var_name}"
+
+
+class LocalFileBackend(BaseStateBackend):
+    """Store the state in a local text file.
+
+    A missing file means off. Writes go to a temporary file in the same directory
+    that then replaces the state file, so a reader never sees a half-written value.
+
+    Args:
+        file_path: Path of the state file.
+    """
+
+    def __init__(self, file_path: str | os.PathLike[str]) -> None:
+        if not str(file_path):
+            raise ValueError("LocalFileBackend needs a file_path, e.g. 'maintenance_mode.txt'.")
+        self.file_path = os.fspath(file_path)
+
+    async def get_value(self) -> bool:
+        """Read and parse the file.
+
+        Raises:
+            InvalidStateValueError: if the file holds an unrecognised value.
+            OSError: if the file exists but cannot be read.
+        """
+        raw = await anyio.to_thread.run_sync(self._read)
+        return parse_state(raw)
+
+    async def set_value(self, value: bool) -> None:
+        """Atomically replace the file with ``"1"`` or ``"0"``."""
+        await anyio.to_thread.run_sync(self._write, self._bool_to_str(value))
+
+    def _read(self) -> str:
+        try:
+            return Path(self.file_path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return ""
+
+    def _write(self, text: str) -> None:
+        target = Path(self.file_path)
+        directory = target.parent
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as tmp:
+                tmp.write(text)
+                tmp.flush()
+                os.fsync(tmp.fileno())
+            os.chmod(tmp_name, 0o644)
+            os.replace(tmp_name, target)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+
+    def describe(self) -> str:
+        return f"file: {self.file_path}"
+
+
+class MemoryBackend(BaseStateBackend):
+    """Keep the state in this process's memory (tests, single-process apps).
+
+    Args:
+        value: The initial state.
+    """
+
+    def __init__(self, value: bool = False) -> None:
+        self._value = value
+
+    async def get_value(self) -> bool:
+        return self._value
+
+    async def set_value(self, value: bool) -> None:
+        self._value = bool(value)
+
+    def describe(self) -> str:
+        return "memory"
+
+
+def require_writable(backend: BaseStateBackend) -> None:
+    """Raise :class:`BackendReadOnlyError` if *backend* cannot store a value."""
+    if not backend.writable:
+        raise BackendReadOnlyError(backend.describe())

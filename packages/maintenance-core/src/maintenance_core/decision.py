@@ -1,0 +1,129 @@
+"""The one place where precedence is decided.
+
+For a request that reaches an existing route, from strongest to weakest:
+
+1. the route's handler is marked ``force_maintenance_mode_on``: maintenance response;
+2. the handler is marked ``force_maintenance_mode_off``: proceed;
+3. the request is exempt (a built-in exemption such as the app's docs, or the
+   ``exempt_handler``): proceed;
+4. an override context (``maintenance_mode_on()`` / ``maintenance_mode_off()``)
+   is held: it decides;
+5. ``enable_maintenance`` when it was given, else the backend's state decides.
+
+A request for a path or method that no route serves always proceeds, so the
+framework answers its usual 404 or 405.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from .backends import BaseStateBackend
+from .markers import ForcedMode
+from .overrides import OverrideState, overrides_of
+
+__all__ = ["NO_ROUTE", "RouteInfo", "StateReader", "decide"]
+
+logger = logging.getLogger("maintenance_core")
+
+
+@dataclass(frozen=True, slots=True)
+class RouteInfo:
+    """What an adapter found out about the route a request reaches.
+
+    Attributes:
+        exists: a route serves this path and method (else the framework answers 404/405).
+        forced: the marker carried by the route's handler, if any.
+        exempt: a built-in exemption of the framework applies (its docs pages).
+    """
+
+    exists: bool
+    forced: ForcedMode | None = None
+    exempt: bool = False
+
+
+NO_ROUTE = RouteInfo(exists=False)
+"""The request matches no route."""
+
+PLAIN_ROUTE = RouteInfo(exists=True)
+"""The request matches a route without marker or exemption."""
+
+
+async def decide(
+    route: RouteInfo,
+    maintenance_on: Callable[[], Awaitable[bool]],
+    is_exempt: Callable[[], Awaitable[bool]] | None,
+) -> bool:
+    """Return ``True`` when the request must get the maintenance response.
+
+    ``maintenance_on`` gives steps 4 and 5 (see the module docs); ``is_exempt``
+    is the user's exemption handler. Both are only called when their answer can
+    change the outcome, so an exemption handler never runs while maintenance is off.
+    """
+    if not route.exists:
+        return False
+    if route.forced is ForcedMode.ON:
+        return True
+    if route.forced is ForcedMode.OFF or route.exempt:
+        return False
+    if not await maintenance_on():
+        return False
+    return not (is_exempt is not None and await is_exempt())
+
+
+class StateReader:
+    """Steps 4 and 5 of the precedence for one middleware, never raising.
+
+    When the backend cannot be read, the last state read successfully is used
+    (off if there is none yet). The problem is logged once when it starts and
+    once when it is over, not on every request.
+
+    Args:
+        backend: where the state is stored.
+        enable_maintenance: when not ``None``, replaces the backend's state.
+    """
+
+    def __init__(self, backend: BaseStateBackend, enable_maintenance: bool | None = None) -> None:
+        self.backend = backend
+        self.enable_maintenance = enable_maintenance
+        self.overrides: OverrideState = overrides_of(backend)
+        self._last_known: bool | None = None
+        self._failing = False
+
+    async def is_on(self) -> bool:
+        """Whether maintenance is on for requests that no marker or exemption decides."""
+        active = self.overrides.active
+        if active is not None:
+            return active
+        if self.enable_maintenance is not None:
+            return self.enable_maintenance
+        try:
+            value = await self.backend.get_value()
+        except Exception as exc:
+            return self._fallback(exc)
+        if self._failing:
+            self._failing = False
+            logger.warning(
+                "Maintenance state is readable again from %s: maintenance is %s.",
+                self.backend.describe(),
+                "on" if value else "off",
+            )
+        self._last_known = value
+        return value
+
+    def _fallback(self, exc: Exception) -> bool:
+        value = bool(self._last_known)
+        if not self._failing:
+            self._failing = True
+            source = "the last known state" if self._last_known is not None else "the default"
+            logger.error(
+                "Cannot read the maintenance state from %s (%s: %s); using %s: maintenance is %s.",
+                self.backend.describe(),
+                type(exc).__name__,
+                exc,
+                source,
+                "on" if value else "off",
+            )
+        return value

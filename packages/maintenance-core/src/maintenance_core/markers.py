@@ -1,0 +1,68 @@
+"""Per-handler markers: ``force_maintenance_mode_on`` and ``force_maintenance_mode_off``.
+
+A marker is an attribute set on the handler object itself (no wrapper), so
+frameworks that inspect the handler's signature see the original function, and
+the decorator works whether it is placed above or below a route decorator that
+returns the function it was given.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, TypeVar
+
+__all__ = [
+    "MARKER_ATTRIBUTE",
+    "ForcedMode",
+    "force_maintenance_mode_off",
+    "force_maintenance_mode_on",
+    "forced_mode_of",
+]
+
+MARKER_ATTRIBUTE = "__maintenance_mode__"
+"""Name of the attribute the decorators set on a handler."""
+
+HandlerT = TypeVar("HandlerT")
+
+
+class ForcedMode(str, enum.Enum):
+    """What a handler's marker asks for, whatever the global state."""
+
+    ON = "on"
+    OFF = "off"
+
+
+def _mark(handler: HandlerT, mode: ForcedMode) -> HandlerT:
+    target: Any = getattr(handler, "__func__", handler)  # bound methods share their function
+    try:
+        setattr(target, MARKER_ATTRIBUTE, mode)
+    except (AttributeError, TypeError):
+        raise TypeError(
+            f"Cannot mark {handler!r}: it does not accept attributes. Decorate the function "
+            "itself (def or async def), a class, or a callable object."
+        ) from None
+    return handler
+
+
+def force_maintenance_mode_on(handler: HandlerT) -> HandlerT:
+    """Always answer this handler's requests with the maintenance response.
+
+    Works on sync and async HTTP and websocket handlers. The handler is returned
+    unchanged, only marked.
+    """
+    return _mark(handler, ForcedMode.ON)
+
+
+def force_maintenance_mode_off(handler: HandlerT) -> HandlerT:
+    """Keep this handler reachable while maintenance mode is on.
+
+    Works on sync and async HTTP and websocket handlers. The handler is returned
+    unchanged, only marked.
+    """
+    return _mark(handler, ForcedMode.OFF)
+
+
+def forced_mode_of(handler: object) -> ForcedMode | None:
+    """Return the marker carried by *handler*, if any."""
+    mode = getattr(handler, MARKER_ATTRIBUTE, None)
+    return mode if isinstance(mode, ForcedMode) else None

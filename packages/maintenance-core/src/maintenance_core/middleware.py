@@ -1,0 +1,184 @@
+"""The pure ASGI maintenance middleware that every adapter builds on.
+
+It guards ``http`` and ``websocket`` scopes and hands every other scope
+(``lifespan``) to the app untouched. The work that can be done once (the
+backend, the prepared response, whether handlers are async) is done at
+construction; a request costs a route lookup by the adapter and an in-memory
+state read, and a request that proceeds is passed on with the original
+``receive`` and ``send``, so streaming, background tasks and context variables
+behave exactly as without the middleware.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Protocol
+
+from .backends import BaseStateBackend
+from .decision import RouteInfo, StateReader, decide
+from .registry import BackendRegistry
+from .responses import MaintenanceResponse, strip_body
+
+__all__ = ["ASGIApp", "FrameworkAdapter", "MaintenanceMiddleware", "Receive", "Scope", "Send"]
+
+logger = logging.getLogger("maintenance_core")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class FrameworkAdapter(Protocol):
+    """What a framework adapter tells the core; it decides nothing itself."""
+
+    def resolve_route(self, scope: Scope) -> RouteInfo:
+        """Which route this scope reaches: does it exist, which marker, built-in exemption."""
+        ...
+
+    def connection(self, scope: Scope, receive: Receive, send: Send) -> Any:
+        """The framework's request object, handed to ``exempt_handler``/``response_handler``."""
+        ...
+
+    def is_response(self, value: object) -> bool:
+        """Whether a ``response_handler`` returned something this adapter can send."""
+        ...
+
+    async def send_response(
+        self, response: Any, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Send a response object of the framework."""
+        ...
+
+
+def _check_handler(name: str, handler: object) -> None:
+    if handler is not None and not callable(handler):
+        raise TypeError(
+            f"{name} must be a function (sync or async) taking the request, got {handler!r}."
+        )
+
+
+class MaintenanceMiddleware:
+    """Answer requests with the maintenance response while maintenance mode is on.
+
+    Args:
+        app: the ASGI app to guard.
+        adapter: the framework adapter (route lookup, request and response objects).
+        backend: where the state is stored; by default the registry's.
+        registry: the adapter's module-level registry, bound for each request so
+            module-level functions called by handlers use this middleware's backend.
+        enable_maintenance: ``True``/``False`` replaces the backend's state;
+            ``None`` (default) reads the backend.
+        exempt_handler: ``(request) -> bool``, sync or async; ``True`` lets the
+            request through while maintenance is on.
+        response_handler: ``(request) -> response``, sync or async, replacing the
+            default maintenance response for HTTP requests.
+        response: the default response to send.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        adapter: FrameworkAdapter,
+        backend: BaseStateBackend | None = None,
+        registry: BackendRegistry | None = None,
+        enable_maintenance: bool | None = None,
+        exempt_handler: Callable[[Any], Any] | None = None,
+        response_handler: Callable[[Any], Any] | None = None,
+        response: MaintenanceResponse | None = None,
+    ) -> None:
+        if enable_maintenance is not None and not isinstance(enable_maintenance, bool):
+            raise TypeError(
+                f"enable_maintenance must be True, False or None, got {enable_maintenance!r}."
+            )
+        if backend is not None and not isinstance(backend, BaseStateBackend):
+            raise TypeError(
+                f"backend must be a BaseStateBackend instance, got {backend!r}. "
+                "Pass e.g. LocalFileBackend(file_path='maintenance_mode.txt')."
+            )
+        _check_handler("exempt_handler", exempt_handler)
+        _check_handler("response_handler", response_handler)
+        if backend is None:
+            if registry is None:
+                raise TypeError("MaintenanceMiddleware needs a backend or a registry.")
+            backend = registry.default_backend()
+        if registry is not None:
+            registry.register_middleware(backend)
+
+        self.app = app
+        self.adapter = adapter
+        self.backend = backend
+        self.registry = registry
+        self.enable_maintenance = enable_maintenance
+        self.exempt_handler = exempt_handler
+        self.response_handler = response_handler
+        self.state = StateReader(backend, enable_maintenance)
+        self.response = response or MaintenanceResponse()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.registry is None:
+            await self._dispatch(scope, receive, send)
+            return
+        token = self.registry.bind(self.backend)
+        try:
+            await self._dispatch(scope, receive, send)
+        finally:
+            self.registry.unbind(token)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        route = self.adapter.resolve_route(scope)
+        is_exempt = None
+        if self.exempt_handler is not None:
+
+            async def is_exempt() -> bool:
+                return await self._is_exempt(scope, receive, send)
+
+        if await decide(route, self.state.is_on, is_exempt):
+            await self._refuse(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _is_exempt(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        assert self.exempt_handler is not None
+        try:
+            result = self.exempt_handler(self.adapter.connection(scope, receive, send))
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception:
+            logger.exception("exempt_handler raised: the request is not exempt.")
+            return False
+        return bool(result)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self.response.refuse_websocket(scope, send)
+            return
+        if self.response_handler is None:
+            await self.response.send_http(scope, send)
+            return
+        try:
+            response = self.response_handler(self.adapter.connection(scope, receive, send))
+            if inspect.isawaitable(response):
+                response = await response
+        except Exception:
+            logger.exception("response_handler raised: sending the default maintenance response.")
+            await self.response.send_http(scope, send)
+            return
+        if not self.adapter.is_response(response):
+            logger.error(
+                "response_handler returned %r, which is not a response: sending the default "
+                "maintenance response. Return a response object of your framework.",
+                type(response).__name__,
+            )
+            await self.response.send_http(scope, send)
+            return
+        if scope.get("method") == "HEAD":
+            send = strip_body(send)
+        await self.adapter.send_response(response, scope, receive, send)

@@ -1,0 +1,205 @@
+"""Temporary overrides: ``maintenance_mode_on()`` and ``maintenance_mode_off()``.
+
+Overrides are counted per backend instance. Maintenance stays on while any
+``on`` override is held, is off while only ``off`` overrides are held, and the
+state from before the first override comes back when the last one leaves, in
+whatever order tasks enter and leave, and also after an exception or a
+cancellation.
+
+On a writable backend the effective value is also written, so other processes
+(other workers, the CLI) see it. On a read-only backend the override lives only
+in this process's memory.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import anyio
+
+if TYPE_CHECKING:
+    from .backends import BaseStateBackend
+
+__all__ = ["MaintenanceOverride", "OverrideState", "overrides_of"]
+
+_ATTRIBUTE = "_maintenance_core_overrides"
+
+
+class _Mutex:
+    """A FIFO async lock that is not tied to one event loop at creation.
+
+    Override state lives on backend objects that often outlive an event loop
+    (module-level defaults, test suites, ``TestClient`` portals), so the lock
+    makes its wake-up events only when a task actually has to wait.
+    """
+
+    def __init__(self) -> None:
+        self._locked = False
+        self._waiters: deque[anyio.Event] = deque()
+
+    async def __aenter__(self) -> None:
+        if not self._locked:
+            self._locked = True
+            return
+        event = anyio.Event()
+        self._waiters.append(event)
+        try:
+            await event.wait()
+        except BaseException:
+            if event.is_set():
+                # Ownership was handed to us while we were being cancelled: pass it on.
+                self._release()
+            else:
+                self._waiters.remove(event)
+            raise
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        if self._waiters:
+            self._waiters.popleft().set()
+        else:
+            self._locked = False
+
+
+class OverrideState:
+    """The overrides held on one backend instance.
+
+    Read :attr:`active` to know what the overrides say right now; it is a plain
+    attribute read, cheap enough for every request.
+    """
+
+    def __init__(self) -> None:
+        self._on = 0
+        self._off = 0
+        self._baseline: bool | None = None
+        self._written: bool | None = None
+        self._mutex = _Mutex()
+
+    @property
+    def active(self) -> bool | None:
+        """``True`` while an ``on`` override is held, else ``False`` while an
+        ``off`` override is held, else ``None`` (no override)."""
+        if self._on:
+            return True
+        if self._off:
+            return False
+        return None
+
+    @property
+    def held(self) -> tuple[int, int]:
+        """How many ``on`` and ``off`` overrides are held."""
+        return self._on, self._off
+
+    async def enter(self, value: bool, backend: BaseStateBackend) -> None:
+        """Count one more override of *value* and store the new effective state."""
+        async with self._mutex:
+            first = self.active is None
+            if first and backend.writable:
+                self._baseline = await backend.get_value()
+                self._written = self._baseline
+            self._count(value, +1)
+            try:
+                await self._store(backend)
+            except BaseException:
+                self._count(value, -1)
+                if first:
+                    self._baseline = self._written = None
+                raise
+
+    async def leave(self, value: bool, backend: BaseStateBackend) -> None:
+        """Count one override less; restore the baseline when it was the last."""
+        with anyio.CancelScope(shield=True):
+            async with self._mutex:
+                self._count(value, -1)
+                await self._store(backend)
+                if self.active is None:
+                    self._baseline = self._written = None
+
+    async def set_baseline_or_store(self, value: bool, backend: BaseStateBackend) -> None:
+        """Store *value*, or, while overrides are held, make it the state to restore."""
+        async with self._mutex:
+            if self.active is not None and backend.writable:
+                self._baseline = value
+                return
+            await backend.set_value(value)
+
+    def _count(self, value: bool, delta: int) -> None:
+        if value:
+            self._on += delta
+        else:
+            self._off += delta
+
+    async def _store(self, backend: BaseStateBackend) -> None:
+        if not backend.writable:
+            return
+        active = self.active
+        desired = self._baseline if active is None else active
+        if desired is None or desired == self._written:
+            return
+        await backend.set_value(desired)
+        self._written = desired
+
+
+def overrides_of(backend: BaseStateBackend) -> OverrideState:
+    """Return the override state attached to *backend*, creating it on first use."""
+    try:
+        namespace = vars(backend)
+    except TypeError:
+        raise TypeError(
+            f"{type(backend).__name__} has no __dict__ (it uses __slots__): add '__dict__' "
+            "to its __slots__ so overrides can be attached to it."
+        ) from None
+    state = namespace.get(_ATTRIBUTE)
+    if state is None:
+        state = namespace.setdefault(_ATTRIBUTE, OverrideState())
+    return state  # type: ignore[no-any-return]
+
+
+class MaintenanceOverride:
+    """An async context manager that holds one override while its block runs.
+
+    Created by ``maintenance_mode_on()`` / ``maintenance_mode_off()``. The
+    backend is chosen when the block is entered: the one given explicitly, else
+    the one the surrounding app uses.
+    """
+
+    def __init__(
+        self,
+        value: bool,
+        backend: BaseStateBackend | None,
+        default_backend: Callable[[], BaseStateBackend],
+    ) -> None:
+        self.value = value
+        self._backend = backend
+        self._default_backend = default_backend
+        self._entered: BaseStateBackend | None = None
+
+    @property
+    def backend(self) -> BaseStateBackend:
+        """The backend this override applies to."""
+        return self._entered or self._backend or self._default_backend()
+
+    async def __aenter__(self) -> MaintenanceOverride:
+        if self._entered is not None:
+            raise RuntimeError("This maintenance override is already active; create a new one.")
+        backend = self.backend
+        await overrides_of(backend).enter(self.value, backend)
+        self._entered = backend
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        backend = self._entered
+        if backend is None:
+            return
+        self._entered = None
+        await overrides_of(backend).leave(self.value, backend)

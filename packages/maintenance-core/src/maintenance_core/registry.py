@@ -1,0 +1,173 @@
+"""The module-level API an adapter exposes: which backend the functions use.
+
+``get_maintenance_mode()`` and friends take an optional backend. Without one
+they use, in this order:
+
+1. the backend of the middleware serving the current request (or lifespan),
+   which the middleware binds in a context variable, so two apps in one
+   process each see their own;
+2. the backend of the middleware built most recently, for code running outside
+   any request (scripts, tests);
+3. the backend set with ``configure_backend()``;
+4. an environment-variable backend.
+
+Each adapter owns one :class:`BackendRegistry`; the documented API requires
+this much module-level state and no more.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar, Token
+from typing import Any
+
+from .backends import BaseStateBackend, EnvVarBackend, LocalFileBackend
+from .errors import UnknownBackendError
+from .overrides import MaintenanceOverride, overrides_of
+
+__all__ = ["BackendFactory", "BackendRegistry"]
+
+BackendFactory = Callable[..., BaseStateBackend]
+
+
+class BackendRegistry:
+    """Chooses the backend for an adapter's module-level functions.
+
+    Args:
+        name: the adapter's name, used for the context variable.
+        env_backend: the environment-variable backend class with the adapter's
+            default variable name.
+        factories: extra ``configure_backend`` names (``"env"`` and ``"file"``
+            are always available).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        env_backend: type[EnvVarBackend],
+        factories: Mapping[str, BackendFactory] | None = None,
+    ) -> None:
+        self._env_backend = env_backend
+        self._factories: dict[str, BackendFactory] = {
+            "env": env_backend,
+            "file": LocalFileBackend,
+            **(factories or {}),
+        }
+        self._configured: BaseStateBackend | None = None
+        self._middleware: weakref.ReferenceType[BaseStateBackend] | None = None
+        self._current: ContextVar[BaseStateBackend | None] = ContextVar(
+            f"{name}_backend", default=None
+        )
+
+    @property
+    def backend_names(self) -> tuple[str, ...]:
+        """The names ``configure_backend`` accepts."""
+        return tuple(self._factories)
+
+    def create_backend(self, backend_type: str, **kwargs: Any) -> BaseStateBackend:
+        """Build a backend by name.
+
+        Raises:
+            UnknownBackendError: naming the choices, for an unknown name.
+            TypeError: for arguments the backend does not take.
+        """
+        try:
+            factory = self._factories[backend_type]
+        except (KeyError, TypeError):
+            raise UnknownBackendError(str(backend_type), self.backend_names) from None
+        return factory(**kwargs)
+
+    def configure_backend(self, backend_type: str, **kwargs: Any) -> None:
+        """Set the default backend used to store and read the maintenance state.
+
+        Args:
+            backend_type: ``"env"`` (read-only, the default) or ``"file"``.
+            **kwargs: passed to the backend: ``var_name`` for ``"env"``,
+                ``file_path`` for ``"file"``.
+
+        Raises:
+            UnknownBackendError: a ``ValueError`` naming the choices.
+        """
+        self._configured = self.create_backend(backend_type, **kwargs)
+
+    def default_backend(self) -> BaseStateBackend:
+        """The configured backend, else the environment-variable backend."""
+        if self._configured is None:
+            self._configured = self._env_backend()
+        return self._configured
+
+    def register_middleware(self, backend: BaseStateBackend) -> None:
+        """Remember the backend of a newly built middleware (fallback 2)."""
+        self._middleware = weakref.ref(backend)
+
+    def bind(self, backend: BaseStateBackend) -> Token[BaseStateBackend | None]:
+        """Make *backend* current for the running request; pass the token to :meth:`unbind`."""
+        return self._current.set(backend)
+
+    def unbind(self, token: Token[BaseStateBackend | None]) -> None:
+        """Undo :meth:`bind`."""
+        self._current.reset(token)
+
+    def current_backend(self) -> BaseStateBackend:
+        """The backend the module-level functions use when given none."""
+        backend = self._current.get()
+        if backend is not None:
+            return backend
+        if self._middleware is not None:
+            backend = self._middleware()
+            if backend is not None:
+                return backend
+        return self.default_backend()
+
+    async def get_maintenance_mode(self, backend: BaseStateBackend | None = None) -> bool:
+        """Return whether maintenance mode is on.
+
+        An override held with ``maintenance_mode_on()``/``maintenance_mode_off()``
+        is reported even on a read-only backend.
+
+        Args:
+            backend: the backend to ask; by default the app's.
+        """
+        backend = backend or self.current_backend()
+        active = overrides_of(backend).active
+        if active is not None:
+            return active
+        return await backend.get_value()
+
+    async def set_maintenance_mode(
+        self, value: bool, backend: BaseStateBackend | None = None
+    ) -> None:
+        """Store the maintenance state.
+
+        On the read-only environment backend this logs a warning and changes
+        nothing. While an override is held, the value becomes the state restored
+        when the last override leaves.
+
+        Args:
+            value: ``True`` for on.
+            backend: the backend to write; by default the app's.
+        """
+        backend = backend or self.current_backend()
+        await overrides_of(backend).set_baseline_or_store(bool(value), backend)
+
+    def maintenance_mode_on(self, backend: BaseStateBackend | None = None) -> MaintenanceOverride:
+        """Hold maintenance mode on while an ``async with`` block runs.
+
+        Nesting- and concurrency-safe: maintenance stays on while any such block
+        is running, and the earlier state is restored when the last one leaves.
+
+        Args:
+            backend: the backend to override; by default the app's.
+        """
+        return MaintenanceOverride(True, backend, self.current_backend)
+
+    def maintenance_mode_off(self, backend: BaseStateBackend | None = None) -> MaintenanceOverride:
+        """Hold maintenance mode off while an ``async with`` block runs.
+
+        An ``on`` override held at the same time wins.
+
+        Args:
+            backend: the backend to override; by default the app's.
+        """
+        return MaintenanceOverride(False, backend, self.current_backend)

@@ -1,0 +1,96 @@
+"""The maintenance response protocol, in plain ASGI messages.
+
+The default answer is ``503`` with ``{"detail": "Service temporarily unavailable
+due to maintenance"}`` and ``Retry-After: 3600``. A ``HEAD`` request gets the
+same status and headers without a body. A websocket handshake is refused with
+the same ``503`` where the server supports the ASGI ``websocket.http.response``
+extension, else with close code 1013 (try again later).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+__all__ = [
+    "DEFAULT_DETAIL",
+    "DEFAULT_RETRY_AFTER",
+    "WEBSOCKET_TRY_AGAIN_LATER",
+    "MaintenanceResponse",
+    "strip_body",
+]
+
+Message = MutableMapping[str, Any]
+Send = Callable[[Message], Awaitable[None]]
+
+DEFAULT_DETAIL = "Service temporarily unavailable due to maintenance"
+DEFAULT_RETRY_AFTER = 3600
+WEBSOCKET_TRY_AGAIN_LATER = 1013
+_DENIAL_EXTENSION = "websocket.http.response"
+
+
+class MaintenanceResponse:
+    """A prepared maintenance response, encoded once and sent as raw ASGI messages.
+
+    Args:
+        status_code: the HTTP status, 503 by default.
+        content: a JSON-serialisable body.
+        retry_after: seconds for the ``Retry-After`` header, or ``None`` for none.
+    """
+
+    def __init__(
+        self,
+        status_code: int = 503,
+        content: Any = None,
+        retry_after: int | None = DEFAULT_RETRY_AFTER,
+    ) -> None:
+        if content is None:
+            content = {"detail": DEFAULT_DETAIL}
+        self.status_code = status_code
+        self.body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(self.body)).encode("latin-1")),
+        ]
+        if retry_after is not None:
+            headers.append((b"retry-after", str(int(retry_after)).encode("latin-1")))
+        self.headers: tuple[tuple[bytes, bytes], ...] = tuple(headers)
+
+    async def send_http(self, scope: Message, send: Send) -> None:
+        """Send the response to an HTTP request (no body for ``HEAD``)."""
+        # Fresh message dicts and header lists: outer middleware such as CORS edit them in place.
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": [*self.headers]}
+        )
+        body = b"" if scope.get("method") == "HEAD" else self.body
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    async def refuse_websocket(self, scope: Message, send: Send) -> None:
+        """Refuse a websocket handshake with this response, or close code 1013."""
+        if _DENIAL_EXTENSION in (scope.get("extensions") or {}):
+            await send(
+                {
+                    "type": "websocket.http.response.start",
+                    "status": self.status_code,
+                    "headers": [*self.headers],
+                }
+            )
+            await send(
+                {"type": "websocket.http.response.body", "body": self.body, "more_body": False}
+            )
+        else:
+            await send({"type": "websocket.close", "code": WEBSOCKET_TRY_AGAIN_LATER, "reason": ""})
+
+
+def strip_body(send: Send) -> Send:
+    """Wrap *send* so that a response goes out with its headers and an empty body (``HEAD``)."""
+
+    async def send_headers_only(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            if message.get("more_body", False):
+                return
+            message = {"type": "http.response.body", "body": b"", "more_body": False}
+        await send(message)
+
+    return send_headers_only

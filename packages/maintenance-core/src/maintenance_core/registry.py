@@ -97,6 +97,11 @@ class BackendRegistry:
             self._configured = self._env_backend()
         return self._configured
 
+    def reset(self) -> None:
+        """Forget the configured and middleware backends (between tests)."""
+        self._configured = None
+        self._middleware = None
+
     def register_middleware(self, backend: BaseStateBackend) -> None:
         """Remember the backend of a newly built middleware (fallback 2)."""
         self._middleware = weakref.ref(backend)

@@ -1,0 +1,44 @@
+"""The ``fastapi-maintenance`` command: show or switch the maintenance mode.
+
+Needs the ``cli`` extra (``pip install 'fastapi-maintenance[cli]'``)::
+
+    fastapi-maintenance status
+    fastapi-maintenance on --backend file --file-path maintenance_mode.txt
+    fastapi-maintenance off --backend file --file-path maintenance_mode.txt
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from . import __version__
+from ._state import registry
+
+if TYPE_CHECKING:
+    import typer
+
+__all__ = ["PROG_NAME", "create_app", "main"]
+
+PROG_NAME = "fastapi-maintenance"
+
+
+def create_app() -> typer.Typer:
+    """Build the ``fastapi-maintenance`` typer application.
+
+    Raises:
+        ImportError: if typer or rich (the ``cli`` extra) is not installed.
+    """
+    from maintenance_core.cli import build_cli
+
+    return build_cli(PROG_NAME, __version__, registry)
+
+
+def main() -> None:
+    """Run the ``fastapi-maintenance`` command (the console script)."""
+    try:
+        app = create_app()
+    except ImportError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    app()

@@ -13,6 +13,7 @@ in this process's memory.
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable
 from types import TracebackType
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from .backends import BaseStateBackend
 
 __all__ = ["MaintenanceOverride", "OverrideState", "overrides_of"]
+
+logger = logging.getLogger("maintenance_core")
 
 _ATTRIBUTE = "_maintenance_core_overrides"
 
@@ -103,10 +106,15 @@ class OverrideState:
                 self._baseline = await backend.get_value()
                 self._written = self._baseline
             self._count(value, +1)
+            previous = self._written
             try:
                 await self._store(backend)
             except BaseException:
                 self._count(value, -1)
+                # The failed write may still have reached the store (a timeout or a
+                # cancellation after the server applied it): put the earlier value back.
+                with anyio.CancelScope(shield=True):
+                    await self._undo_write(previous, backend)
                 if first:
                     self._baseline = self._written = None
                 raise
@@ -127,6 +135,22 @@ class OverrideState:
                 self._baseline = value
                 return
             await backend.set_value(value)
+
+    async def _undo_write(self, previous: bool | None, backend: BaseStateBackend) -> None:
+        if previous is None or not backend.writable:
+            return
+        try:
+            await backend.set_value(previous)
+        except Exception as exc:
+            self._written = None  # unknown: the next change writes unconditionally
+            logger.error(
+                "Could not restore the maintenance state of %s after a failed override (%s: %s).",
+                backend.describe(),
+                type(exc).__name__,
+                exc,
+            )
+        else:
+            self._written = previous
 
     def _count(self, value: bool, delta: int) -> None:
         if value:

@@ -1,0 +1,401 @@
+"""Behaviour of the state backends and of the text format they store."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+
+import anyio
+import pytest
+from maintenance_core import (
+    BackendReadOnlyError,
+    BaseStateBackend,
+    EnvVarBackend,
+    InvalidStateValueError,
+    LocalFileBackend,
+    MaintenanceError,
+    MemoryBackend,
+    parse_state,
+)
+from maintenance_core.backends import require_writable
+
+from ._helpers import names_in
+
+pytestmark = pytest.mark.anyio
+
+TRUTHY = ["1", "yes", "y", "true", "t", "on"]
+FALSY = ["0", "no", "n", "false", "f", "off"]
+INVALID = ["2", "-1", "maybe", "enabled", "onn", "tru", "yes please", "o n", "1.0", "\x00", "ja"]
+
+
+def _case_variants(word: str) -> list[str]:
+    return sorted({word, word.upper(), word.capitalize(), word.swapcase()})
+
+
+# --- parse_state / _str_to_bool / _bool_to_str -------------------------------------------
+
+
+@pytest.mark.parametrize("word", TRUTHY)
+def test_truthy_words_parse_as_on_in_any_case(word: str) -> None:
+    for variant in _case_variants(word):
+        assert parse_state(variant) is True, variant
+        assert BaseStateBackend._str_to_bool(variant) is True, variant
+
+
+@pytest.mark.parametrize("word", FALSY)
+def test_falsy_words_parse_as_off_in_any_case(word: str) -> None:
+    for variant in _case_variants(word):
+        assert parse_state(variant) is False, variant
+        assert BaseStateBackend._str_to_bool(variant) is False, variant
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("  1  ", True),
+        ("\ttrue\n", True),
+        ("ON\r\n", True),
+        ("\n off \n", False),
+        (" No\t", False),
+        ("0\n", False),
+    ],
+)
+def test_surrounding_whitespace_is_ignored(raw: str, expected: bool) -> None:
+    assert parse_state(raw) is expected
+    assert BaseStateBackend._str_to_bool(raw) is expected
+
+
+@pytest.mark.parametrize("raw", ["", " ", "\n", " \t\r\n "])
+def test_empty_or_blank_value_is_off(raw: str) -> None:
+    assert parse_state(raw) is False
+
+
+@pytest.mark.parametrize("raw", INVALID)
+def test_unrecognised_value_raises_with_a_helpful_message(raw: str) -> None:
+    with pytest.raises(InvalidStateValueError) as excinfo:
+        parse_state(raw)
+    error = excinfo.value
+    assert isinstance(error, ValueError)
+    assert isinstance(error, MaintenanceError)
+    assert error.raw == raw
+    message = str(error)
+    assert repr(raw) in message
+    for word in [*TRUTHY, *FALSY]:
+        assert word in message
+    with pytest.raises(InvalidStateValueError):
+        BaseStateBackend._str_to_bool(raw)
+
+
+def test_inner_whitespace_is_not_stripped() -> None:
+    with pytest.raises(InvalidStateValueError):
+        parse_state("t rue")
+
+
+def test_bool_to_str_serialises_as_1_and_0() -> None:
+    assert BaseStateBackend._bool_to_str(True) == "1"
+    assert BaseStateBackend._bool_to_str(False) == "0"
+    for value in (True, False):
+        assert parse_state(BaseStateBackend._bool_to_str(value)) is value
+
+
+def test_base_backend_is_abstract() -> None:
+    with pytest.raises(TypeError):
+        BaseStateBackend()  # type: ignore[abstract]
+
+
+# --- EnvVarBackend -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_default_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MAINTENANCE_MODE", raising=False)
+
+
+@pytest.mark.usefixtures("no_default_env")
+async def test_env_backend_default_variable_name_is_maintenance_mode(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    backend = EnvVarBackend()
+    assert backend.var_name == "MAINTENANCE_MODE"
+    assert await backend.get_value() is False
+    monkeypatch.setenv("MAINTENANCE_MODE", "yes")
+    assert await backend.get_value() is True
+    monkeypatch.setenv("MAINTENANCE_MODE", " OFF ")
+    assert await backend.get_value() is False
+    assert "MAINTENANCE_MODE" in backend.describe()
+
+
+@pytest.mark.usefixtures("no_default_env")
+async def test_env_backend_custom_variable_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = EnvVarBackend(var_name="MY_APP_MAINTENANCE")
+    assert backend.var_name == "MY_APP_MAINTENANCE"
+    monkeypatch.delenv("MY_APP_MAINTENANCE", raising=False)
+    monkeypatch.setenv("MAINTENANCE_MODE", "1")  # the default name must not be read
+    assert await backend.get_value() is False
+    monkeypatch.setenv("MY_APP_MAINTENANCE", "True")
+    assert await backend.get_value() is True
+    assert "MY_APP_MAINTENANCE" in backend.describe()
+
+
+async def test_env_backend_subclass_changes_default_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    class AppEnvBackend(EnvVarBackend):
+        default_var_name = "APP_MAINT"
+
+    monkeypatch.setenv("APP_MAINT", "on")
+    backend = AppEnvBackend()
+    assert backend.var_name == "APP_MAINT"
+    assert await backend.get_value() is True
+
+
+async def test_env_backend_unset_and_empty_mean_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = EnvVarBackend(var_name="MAINT_UNDER_TEST")
+    monkeypatch.delenv("MAINT_UNDER_TEST", raising=False)
+    assert await backend.get_value() is False
+    monkeypatch.setenv("MAINT_UNDER_TEST", "")
+    assert await backend.get_value() is False
+
+
+async def test_env_backend_garbage_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = EnvVarBackend(var_name="MAINT_UNDER_TEST")
+    monkeypatch.setenv("MAINT_UNDER_TEST", "sometimes")
+    with pytest.raises(InvalidStateValueError, match="sometimes"):
+        await backend.get_value()
+
+
+async def test_env_backend_is_read_only_and_set_value_only_warns(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    backend = EnvVarBackend(var_name="MAINT_UNDER_TEST")
+    assert backend.writable is False
+    assert EnvVarBackend.writable is False
+    monkeypatch.setenv("MAINT_UNDER_TEST", "0")
+    environ_before = dict(os.environ)
+
+    with caplog.at_level(logging.WARNING, logger="maintenance_core"):
+        await backend.set_value(True)
+
+    assert dict(os.environ) == environ_before
+    assert await backend.get_value() is False
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "MAINT_UNDER_TEST" in warnings[0].getMessage()
+    assert "read-only" in warnings[0].getMessage()
+
+
+async def test_env_backend_set_value_does_not_create_variable(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("MAINT_UNDER_TEST", raising=False)
+    backend = EnvVarBackend(var_name="MAINT_UNDER_TEST")
+    with caplog.at_level(logging.WARNING, logger="maintenance_core"):
+        await backend.set_value(True)
+    assert "MAINT_UNDER_TEST" not in os.environ
+    assert await backend.get_value() is False
+
+
+def test_require_writable() -> None:
+    require_writable(MemoryBackend())
+    with pytest.raises(BackendReadOnlyError, match="read-only"):
+        require_writable(EnvVarBackend(var_name="X"))
+
+
+# --- LocalFileBackend ----------------------------------------------------------------------
+
+
+async def test_file_backend_missing_file_is_off_and_not_created(tmp_path: Path) -> None:
+    path = tmp_path / "state.txt"
+    backend = LocalFileBackend(path)
+    assert await backend.get_value() is False
+    assert await backend.get_value() is False
+    assert not path.exists()
+    assert names_in(tmp_path) == []
+
+
+async def test_file_backend_round_trip_and_file_content(tmp_path: Path) -> None:
+    path = tmp_path / "state.txt"
+    backend = LocalFileBackend(str(path))
+    assert backend.writable is True
+    assert backend.file_path == str(path)
+
+    await backend.set_value(True)
+    assert path.read_text(encoding="utf-8") == "1"
+    assert await backend.get_value() is True
+
+    await backend.set_value(False)
+    assert path.read_text(encoding="utf-8") == "0"
+    assert await backend.get_value() is False
+
+    await backend.set_value(True)
+    assert await LocalFileBackend(path).get_value() is True  # a second instance sees it
+    assert str(path) in backend.describe()
+
+
+async def test_file_backend_accepts_path_objects(tmp_path: Path) -> None:
+    backend = LocalFileBackend(tmp_path / "state.txt")
+    assert backend.file_path == os.fspath(tmp_path / "state.txt")
+
+
+@pytest.mark.parametrize(("content", "expected"), [("yes\n", True), (" OFF ", False), ("", False)])
+async def test_file_backend_reads_hand_written_values(
+    tmp_path: Path, content: str, expected: bool
+) -> None:
+    path = tmp_path / "state.txt"
+    path.write_text(content, encoding="utf-8")
+    assert await LocalFileBackend(path).get_value() is expected
+
+
+async def test_file_backend_garbage_raises(tmp_path: Path) -> None:
+    path = tmp_path / "state.txt"
+    path.write_text("perhaps", encoding="utf-8")
+    with pytest.raises(InvalidStateValueError, match="perhaps"):
+        await LocalFileBackend(path).get_value()
+
+
+async def test_file_backend_write_leaves_no_temporary_files(tmp_path: Path) -> None:
+    path = tmp_path / "state.txt"
+    backend = LocalFileBackend(path)
+    for i in range(25):
+        await backend.set_value(i % 2 == 0)
+    assert names_in(tmp_path) == ["state.txt"]
+    assert path.read_text(encoding="utf-8") == "1"
+
+
+async def test_file_backend_failed_write_leaves_no_temporary_files(tmp_path: Path) -> None:
+    # The target is a directory: the final replace fails, the temporary file must go.
+    target = tmp_path / "state.txt"
+    target.mkdir()
+    backend = LocalFileBackend(target)
+    with pytest.raises(IsADirectoryError):
+        await backend.set_value(True)
+    assert names_in(tmp_path) == ["state.txt"]
+    assert target.is_dir()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
+async def test_file_backend_state_file_is_readable_by_other_users(tmp_path: Path) -> None:
+    # The temporary file is created private (0600); other workers must still read the state.
+    path = tmp_path / "state.txt"
+    await LocalFileBackend(path).set_value(True)
+    assert path.stat().st_mode & 0o444 == 0o444
+
+
+async def test_file_backend_write_replaces_file_rather_than_rewriting_it(tmp_path: Path) -> None:
+    path = tmp_path / "state.txt"
+    backend = LocalFileBackend(path)
+    await backend.set_value(False)
+    before = path.stat().st_ino
+    await backend.set_value(True)
+    assert path.stat().st_ino != before  # a new inode: the file was swapped in whole
+
+
+async def test_file_backend_concurrent_reader_never_sees_partial_value(tmp_path: Path) -> None:
+    path = tmp_path / "state.txt"
+    backend = LocalFileBackend(path)
+    await backend.set_value(False)
+
+    reader_started = threading.Event()
+    stop = threading.Event()
+    seen: list[str] = []
+    failures: list[str] = []
+
+    def reader() -> None:
+        while True:
+            raw = backend._read()
+            try:
+                parse_state(raw)
+            except InvalidStateValueError:
+                failures.append(raw)
+            if raw.strip() == "":
+                failures.append(raw)  # the file always exists: empty means a partial write
+            seen.append(raw)
+            reader_started.set()
+            if stop.is_set():
+                return
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    try:
+        await anyio.to_thread.run_sync(reader_started.wait)
+        for i in range(300):
+            await backend.set_value(i % 2 == 0)
+    finally:
+        stop.set()
+        await anyio.to_thread.run_sync(thread.join)
+
+    assert failures == []
+    assert len(seen) > 0
+    assert set(seen) <= {"0", "1"}
+    assert names_in(tmp_path) == ["state.txt"]
+
+
+async def test_file_backend_concurrent_writers_end_consistent(tmp_path: Path) -> None:
+    path = tmp_path / "state.txt"
+    backend = LocalFileBackend(path)
+    async with anyio.create_task_group() as tg:
+        for i in range(40):
+            tg.start_soon(backend.set_value, i % 2 == 0)
+    assert path.read_text(encoding="utf-8") in {"0", "1"}
+    assert names_in(tmp_path) == ["state.txt"]
+
+
+def test_file_backend_empty_path_raises_value_error() -> None:
+    with pytest.raises(ValueError, match="file_path"):
+        LocalFileBackend("")
+
+
+async def test_file_backend_missing_directory_raises_os_error_at_set(tmp_path: Path) -> None:
+    backend = LocalFileBackend(tmp_path / "does-not-exist" / "state.txt")  # no error yet
+    assert await backend.get_value() is False
+    with pytest.raises(FileNotFoundError):
+        await backend.set_value(True)
+    assert not (tmp_path / "does-not-exist").exists()
+
+
+async def test_file_backend_parent_is_a_file_raises_os_error_at_set(tmp_path: Path) -> None:
+    parent = tmp_path / "plain-file"
+    parent.write_text("x", encoding="utf-8")
+    backend = LocalFileBackend(parent / "state.txt")
+    with pytest.raises(NotADirectoryError):
+        await backend.set_value(True)
+    assert parent.read_text(encoding="utf-8") == "x"
+
+
+async def test_file_backend_unwritable_directory_raises_os_error_at_set() -> None:
+    # /proc refuses new files even to root, unlike a chmod-ed directory.
+    backend = LocalFileBackend("/proc/maintenance_mode.txt")
+    with pytest.raises(OSError):  # noqa: PT011 - the errno depends on the kernel
+        await backend.set_value(True)
+    assert await backend.get_value() is False
+
+
+# --- MemoryBackend -------------------------------------------------------------------------
+
+
+async def test_memory_backend_defaults_to_off_and_round_trips() -> None:
+    backend = MemoryBackend()
+    assert backend.writable is True
+    assert await backend.get_value() is False
+    await backend.set_value(True)
+    assert await backend.get_value() is True
+    await backend.set_value(False)
+    assert await backend.get_value() is False
+    assert backend.describe() == "memory"
+
+
+async def test_memory_backend_initial_value_and_bool_coercion() -> None:
+    backend = MemoryBackend(True)
+    assert await backend.get_value() is True
+    await backend.set_value(0)  # type: ignore[arg-type]
+    assert await backend.get_value() is False
+    await backend.set_value("x")  # type: ignore[arg-type]
+    assert await backend.get_value() is True
+
+
+async def test_memory_backends_are_independent() -> None:
+    a, b = MemoryBackend(), MemoryBackend()
+    await a.set_value(True)
+    assert await a.get_value() is True
+    assert await b.get_value() is False

@@ -19,6 +19,7 @@ from maintenance_core import (
     BaseStateBackend,
     EnvVarBackend,
     ForcedMode,
+    MaintenanceGuard,
     MaintenanceMiddleware,
     MaintenanceResponse,
     MemoryBackend,
@@ -182,7 +183,7 @@ def build(
     app = RecordingApp()
     adapter = FakeAdapter(routes)
     middleware = MaintenanceMiddleware(
-        app, adapter=adapter, backend=backend or MemoryBackend(on), **kwargs
+        app, MaintenanceGuard(adapter=adapter, backend=backend or MemoryBackend(on), **kwargs)
     )
     return middleware, app, adapter, Client(middleware)
 
@@ -257,7 +258,9 @@ async def test_proceeding_request_gets_the_very_same_callables() -> None:
     async def send(message: Message) -> None:
         return None
 
-    middleware = MaintenanceMiddleware(app, adapter=FakeAdapter(), backend=MemoryBackend(False))
+    middleware = MaintenanceMiddleware(
+        app, MaintenanceGuard(adapter=FakeAdapter(), backend=MemoryBackend(False))
+    )
     await middleware({"type": "http", "path": "/", "method": "GET"}, receive, send)
     assert len(seen) == 1
     assert seen[0][0] is receive
@@ -627,7 +630,8 @@ async def test_raising_exempt_handler_is_logged_and_not_exempt(
 def test_non_callable_handler_is_a_type_error(name: str, value: Any) -> None:
     with pytest.raises(TypeError, match=name):
         MaintenanceMiddleware(
-            RecordingApp(), adapter=FakeAdapter(), backend=MemoryBackend(), **{name: value}
+            RecordingApp(),
+            MaintenanceGuard(adapter=FakeAdapter(), backend=MemoryBackend(), **{name: value}),
         )
 
 
@@ -635,19 +639,24 @@ def test_non_callable_handler_is_a_type_error(name: str, value: Any) -> None:
 def test_non_bool_enable_maintenance_is_a_type_error(value: Any) -> None:
     with pytest.raises(TypeError, match="enable_maintenance"):
         MaintenanceMiddleware(
-            RecordingApp(), adapter=FakeAdapter(), backend=MemoryBackend(), enable_maintenance=value
+            RecordingApp(),
+            MaintenanceGuard(
+                adapter=FakeAdapter(), backend=MemoryBackend(), enable_maintenance=value
+            ),
         )
 
 
 @pytest.mark.parametrize("value", [object(), "file", MemoryBackend, {"type": "file"}])
 def test_backend_that_is_not_a_backend_is_a_type_error(value: Any) -> None:
     with pytest.raises(TypeError, match="BaseStateBackend"):
-        MaintenanceMiddleware(RecordingApp(), adapter=FakeAdapter(), backend=value)
+        MaintenanceMiddleware(
+            RecordingApp(), MaintenanceGuard(adapter=FakeAdapter(), backend=value)
+        )
 
 
 def test_backend_or_registry_is_required() -> None:
     with pytest.raises(TypeError, match="backend or a registry"):
-        MaintenanceMiddleware(RecordingApp(), adapter=FakeAdapter())
+        MaintenanceMiddleware(RecordingApp(), MaintenanceGuard(adapter=FakeAdapter()))
 
 
 def test_valid_constructor_arguments_are_kept() -> None:
@@ -660,11 +669,11 @@ def test_valid_constructor_arguments_are_kept() -> None:
         backend=backend, enable_maintenance=False, exempt_handler=handler
     )
     assert middleware.app is app
-    assert middleware.adapter is adapter
-    assert middleware.backend is backend
-    assert middleware.enable_maintenance is False
-    assert middleware.exempt_handler is handler
-    assert middleware.state.backend is backend
+    assert middleware.guard.adapter is adapter
+    assert middleware.guard.backend is backend
+    assert middleware.guard.enable_maintenance is False
+    assert middleware.guard.exempt_handler is handler
+    assert middleware.guard.state.backend is backend
 
 
 # --- fresh messages per response -----------------------------------------------------------
@@ -723,7 +732,7 @@ async def test_registry_binding_during_requests() -> None:
     finally:
         registry.unbind(token)
     assert seen == [backend, backend]
-    assert middleware.backend is backend
+    assert middleware.guard.backend is backend
     # Building the middleware registered its backend for code outside requests.
     assert registry.current_backend() is backend
 
@@ -732,8 +741,10 @@ async def test_registry_default_backend_used_when_none_given(tmp_path: Path) -> 
     registry = BackendRegistry("mw_default", EnvVarBackend)
     registry.configure_backend("file", file_path=tmp_path / "state.txt")
     configured = registry.default_backend()
-    middleware = MaintenanceMiddleware(RecordingApp(), adapter=FakeAdapter(), registry=registry)
-    assert middleware.backend is configured
+    middleware = MaintenanceMiddleware(
+        RecordingApp(), MaintenanceGuard(adapter=FakeAdapter(), registry=registry)
+    )
+    assert middleware.guard.backend is configured
     client = Client(middleware)
     assert (await client.call()).status == 200
     await registry.set_maintenance_mode(True)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from maintenance_core import MaintenanceMiddleware
-from maintenance_core.middleware import ASGIApp
+from maintenance_core.middleware import ASGIApp, MaintenanceGuard, MaintenanceMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -47,8 +46,7 @@ class MaintenanceModeMiddleware(MaintenanceMiddleware):
         exempt_handler: ExemptHandler | None = None,
         response_handler: ResponseHandler | None = None,
     ) -> None:
-        super().__init__(
-            app,
+        guard = MaintenanceGuard(
             adapter=StarletteAdapter(app),
             backend=backend,
             registry=registry,
@@ -56,3 +54,4 @@ class MaintenanceModeMiddleware(MaintenanceMiddleware):
             exempt_handler=exempt_handler,
             response_handler=response_handler,
         )
+        super().__init__(app, guard)

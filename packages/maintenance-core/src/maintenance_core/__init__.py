@@ -22,7 +22,7 @@ from .markers import (
     force_maintenance_mode_on,
     forced_mode_of,
 )
-from .middleware import FrameworkAdapter, MaintenanceMiddleware
+from .middleware import FrameworkAdapter, MaintenanceGuard, MaintenanceMiddleware
 from .overrides import MaintenanceOverride, OverrideState, overrides_of
 from .registry import BackendRegistry
 from .responses import DEFAULT_DETAIL, DEFAULT_RETRY_AFTER, MaintenanceResponse
@@ -43,6 +43,7 @@ __all__ = [
     "InvalidStateValueError",
     "LocalFileBackend",
     "MaintenanceError",
+    "MaintenanceGuard",
     "MaintenanceMiddleware",
     "MaintenanceOverride",
     "MaintenanceResponse",

@@ -21,7 +21,15 @@ from .decision import RouteInfo, StateReader, decide
 from .registry import BackendRegistry
 from .responses import MaintenanceResponse, strip_body
 
-__all__ = ["ASGIApp", "FrameworkAdapter", "MaintenanceMiddleware", "Receive", "Scope", "Send"]
+__all__ = [
+    "ASGIApp",
+    "FrameworkAdapter",
+    "MaintenanceGuard",
+    "MaintenanceMiddleware",
+    "Receive",
+    "Scope",
+    "Send",
+]
 
 logger = logging.getLogger("maintenance_core")
 
@@ -61,15 +69,18 @@ def _check_handler(name: str, handler: object) -> None:
         )
 
 
-class MaintenanceMiddleware:
-    """Answer requests with the maintenance response while maintenance mode is on.
+class MaintenanceGuard:
+    """Everything the middleware does except holding the wrapped app.
+
+    Frameworks that build their middleware per route (Litestar) share one guard
+    between routes, so the state reader, its log-once memory and the prepared
+    response exist once per app.
 
     Args:
-        app: the ASGI app to guard.
         adapter: the framework adapter (route lookup, request and response objects).
         backend: where the state is stored; by default the registry's.
         registry: the adapter's module-level registry, bound for each request so
-            module-level functions called by handlers use this middleware's backend.
+            module-level functions called by handlers use this guard's backend.
         enable_maintenance: ``True``/``False`` replaces the backend's state;
             ``None`` (default) reads the backend.
         exempt_handler: ``(request) -> bool``, sync or async; ``True`` lets the
@@ -81,7 +92,6 @@ class MaintenanceMiddleware:
 
     def __init__(
         self,
-        app: ASGIApp,
         *,
         adapter: FrameworkAdapter,
         backend: BaseStateBackend | None = None,
@@ -104,12 +114,11 @@ class MaintenanceMiddleware:
         _check_handler("response_handler", response_handler)
         if backend is None:
             if registry is None:
-                raise TypeError("MaintenanceMiddleware needs a backend or a registry.")
+                raise TypeError("A maintenance guard needs a backend or a registry.")
             backend = registry.default_backend()
         if registry is not None:
             registry.register_middleware(backend)
 
-        self.app = app
         self.adapter = adapter
         self.backend = backend
         self.registry = registry
@@ -119,19 +128,20 @@ class MaintenanceMiddleware:
         self.state = StateReader(backend, enable_maintenance)
         self.response = response or MaintenanceResponse()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
+        """Answer *scope* with the maintenance response, or pass it to *app* untouched."""
         if self.registry is None:
-            await self._dispatch(scope, receive, send)
+            await self._dispatch(scope, receive, send, app)
             return
         token = self.registry.bind(self.backend)
         try:
-            await self._dispatch(scope, receive, send)
+            await self._dispatch(scope, receive, send, app)
         finally:
             self.registry.unbind(token)
 
-    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
         if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
+            await app(scope, receive, send)
             return
         route = self.adapter.resolve_route(scope)
         is_exempt = None
@@ -143,7 +153,7 @@ class MaintenanceMiddleware:
         if await decide(route, self.state.is_on, is_exempt):
             await self._refuse(scope, receive, send)
         else:
-            await self.app(scope, receive, send)
+            await app(scope, receive, send)
 
     async def _is_exempt(self, scope: Scope, receive: Receive, send: Send) -> bool:
         assert self.exempt_handler is not None
@@ -182,3 +192,21 @@ class MaintenanceMiddleware:
         if scope.get("method") == "HEAD":
             send = strip_body(send)
         await self.adapter.send_response(response, scope, receive, send)
+
+
+class MaintenanceMiddleware:
+    """Answer requests with the maintenance response while maintenance mode is on.
+
+    A pure ASGI middleware around one app.
+
+    Args:
+        app: the ASGI app to guard.
+        guard: what to decide and answer, see :class:`MaintenanceGuard`.
+    """
+
+    def __init__(self, app: ASGIApp, guard: MaintenanceGuard) -> None:
+        self.app = app
+        self.guard = guard
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.guard.handle(scope, receive, send, self.app)

@@ -9,8 +9,9 @@ Needs the ``cli`` extra (``pip install 'fastapi-maintenance[cli]'``)::
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
+
+from maintenance_core.console import run_cli
 
 from . import __version__
 from ._state import registry
@@ -36,9 +37,4 @@ def create_app() -> typer.Typer:
 
 def main() -> None:
     """Run the ``fastapi-maintenance`` command (the console script)."""
-    try:
-        app = create_app()
-    except ImportError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
-    app()
+    run_cli(PROG_NAME, __version__, registry)

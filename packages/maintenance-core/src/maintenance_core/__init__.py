@@ -16,6 +16,7 @@ from .errors import (
     MaintenanceError,
     UnknownBackendError,
 )
+from .generic import Connection, GenericAdapter
 from .markers import (
     ForcedMode,
     force_maintenance_mode_off,
@@ -37,9 +38,11 @@ __all__ = [
     "BackendReadOnlyError",
     "BackendRegistry",
     "BaseStateBackend",
+    "Connection",
     "EnvVarBackend",
     "ForcedMode",
     "FrameworkAdapter",
+    "GenericAdapter",
     "InvalidStateValueError",
     "LocalFileBackend",
     "MaintenanceError",

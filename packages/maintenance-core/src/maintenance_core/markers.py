@@ -17,6 +17,8 @@ __all__ = [
     "force_maintenance_mode_off",
     "force_maintenance_mode_on",
     "forced_mode_of",
+    "mark",
+    "parse_forced_mode",
 ]
 
 MARKER_ATTRIBUTE = "__maintenance_mode__"
@@ -32,7 +34,8 @@ class ForcedMode(str, enum.Enum):
     OFF = "off"
 
 
-def _mark(handler: HandlerT, mode: ForcedMode) -> HandlerT:
+def mark(handler: HandlerT, mode: ForcedMode) -> HandlerT:
+    """Set *mode* as the marker of *handler* (a function, class or callable object)."""
     target: Any = getattr(handler, "__func__", handler)  # bound methods share their function
     try:
         setattr(target, MARKER_ATTRIBUTE, mode)
@@ -50,7 +53,7 @@ def force_maintenance_mode_on(handler: HandlerT) -> HandlerT:
     Works on sync and async HTTP and websocket handlers. The handler is returned
     unchanged, only marked.
     """
-    return _mark(handler, ForcedMode.ON)
+    return mark(handler, ForcedMode.ON)
 
 
 def force_maintenance_mode_off(handler: HandlerT) -> HandlerT:
@@ -59,10 +62,26 @@ def force_maintenance_mode_off(handler: HandlerT) -> HandlerT:
     Works on sync and async HTTP and websocket handlers. The handler is returned
     unchanged, only marked.
     """
-    return _mark(handler, ForcedMode.OFF)
+    return mark(handler, ForcedMode.OFF)
 
 
 def forced_mode_of(handler: object) -> ForcedMode | None:
     """Return the marker carried by *handler*, if any."""
     mode = getattr(handler, MARKER_ATTRIBUTE, None)
     return mode if isinstance(mode, ForcedMode) else None
+
+
+def parse_forced_mode(value: object) -> ForcedMode:
+    """Read a marker given as configuration: ``"on"``/``"off"`` (any case) or a :class:`ForcedMode`.
+
+    Raises:
+        ValueError: for anything else, naming the accepted values.
+    """
+    if isinstance(value, ForcedMode):
+        return value
+    if isinstance(value, str):
+        try:
+            return ForcedMode(value.strip().lower())
+        except ValueError:
+            pass
+    raise ValueError(f"Invalid maintenance_mode marker {value!r}: use 'on' or 'off'.")

@@ -57,6 +57,10 @@ class MaintenanceResponse:
             headers.append((b"retry-after", str(int(retry_after)).encode("latin-1")))
         self.headers: tuple[tuple[bytes, bytes], ...] = tuple(headers)
 
+    async def __call__(self, scope: Message, receive: Any, send: Send) -> None:
+        """Send this response as an ASGI app (HTTP)."""
+        await self.send_http(scope, send)
+
     async def send_http(self, scope: Message, send: Send) -> None:
         """Send the response to an HTTP request (no body for ``HEAD``)."""
         # Fresh message dicts and header lists: outer middleware such as CORS edit them in place.

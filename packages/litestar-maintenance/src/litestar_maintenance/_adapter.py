@@ -1,0 +1,85 @@
+"""The Litestar side of the core's adapter protocol.
+
+Litestar runs app middleware after routing, with the handler in
+``scope["route_handler"]``: requests for unknown paths or methods never reach
+the middleware, so they keep Litestar's 404/405 without any lookup here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar.connection import ASGIConnection, Request, WebSocket
+from litestar.handlers.base import BaseRouteHandler
+from litestar.response import Response
+from maintenance_core import PLAIN_ROUTE, ForcedMode, RouteInfo, forced_mode_of
+from maintenance_core.markers import parse_forced_mode
+from maintenance_core.middleware import Receive, Scope, Send
+
+from .decorators import OPT_KEY
+
+__all__ = ["LitestarAdapter"]
+
+logger = logging.getLogger("litestar_maintenance")
+
+_FORCED_ON = RouteInfo(exists=True, forced=ForcedMode.ON)
+_FORCED_OFF = RouteInfo(exists=True, forced=ForcedMode.OFF)
+_EXEMPT = RouteInfo(exists=True, exempt=True)
+# Litestar serves its OpenAPI schema and documentation pages from handlers defined here.
+_OPENAPI_MODULES = ("litestar._openapi.", "litestar.openapi.")
+
+
+def _route_info(handler: BaseRouteHandler) -> RouteInfo:
+    function = getattr(handler, "fn", None)
+    forced = forced_mode_of(function)
+    if forced is None and OPT_KEY in handler.opt:
+        try:
+            forced = parse_forced_mode(handler.opt[OPT_KEY])
+        except ValueError as exc:
+            logger.error("%s Ignored on handler %s.", exc, handler)
+    if forced is ForcedMode.ON:
+        return _FORCED_ON
+    if forced is ForcedMode.OFF:
+        return _FORCED_OFF
+    if getattr(function, "__module__", "").startswith(_OPENAPI_MODULES):
+        return _EXEMPT
+    return PLAIN_ROUTE
+
+
+class LitestarAdapter:
+    """Handler markers, request objects and responses for Litestar apps."""
+
+    def __init__(self) -> None:
+        # Handlers are fixed once the app is built: their route info is worked out once.
+        self._known: dict[int, tuple[BaseRouteHandler, RouteInfo]] = {}
+
+    def resolve_route(self, scope: Scope) -> RouteInfo:
+        handler = scope.get("route_handler")
+        if handler is None:
+            return PLAIN_ROUTE
+        known = self._known.get(id(handler))
+        if known is not None and known[0] is handler:
+            return known[1]
+        info = _route_info(handler)
+        self._known[id(handler)] = (handler, info)
+        return info
+
+    def connection(
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> ASGIConnection[Any, Any, Any, Any]:
+        if scope["type"] == "http":
+            return Request(scope, receive, send)  # type: ignore[arg-type]
+        return WebSocket(scope, receive, send)  # type: ignore[arg-type]
+
+    def is_response(self, value: object) -> bool:
+        return isinstance(value, Response)
+
+    async def send_response(
+        self, response: Any, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        request: Request[Any, Any, Any] = Request(scope, receive, send)  # type: ignore[arg-type]
+        asgi_response = response.to_asgi_response(
+            app=None, request=request, is_head_response=scope.get("method") == "HEAD"
+        )
+        await asgi_response(scope, receive, send)

@@ -1,0 +1,26 @@
+"""State storage backends for maintenance mode.
+
+``EnvVarBackend`` reads ``LITESTAR_MAINTENANCE_MODE`` unless told otherwise; the
+other backends are maintenance-core's own.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from maintenance_core.backends import BaseStateBackend, LocalFileBackend, MemoryBackend
+from maintenance_core.backends import EnvVarBackend as _CoreEnvVarBackend
+
+__all__ = ["BaseStateBackend", "EnvVarBackend", "LocalFileBackend", "MemoryBackend"]
+
+MAINTENANCE_MODE_ENV_VAR_NAME = "LITESTAR_MAINTENANCE_MODE"
+
+
+class EnvVarBackend(_CoreEnvVarBackend):
+    """Read the state from an environment variable (read-only).
+
+    Args:
+        var_name: the variable to read; ``LITESTAR_MAINTENANCE_MODE`` by default.
+    """
+
+    default_var_name: ClassVar[str] = MAINTENANCE_MODE_ENV_VAR_NAME

@@ -1,0 +1,61 @@
+"""The maintenance mode middleware for Litestar apps."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from litestar.connection import Request
+from litestar.middleware import ASGIMiddleware
+from litestar.response import Response
+from litestar.types import ASGIApp, Receive, Scope, Send
+from maintenance_core.middleware import MaintenanceGuard
+
+from ._adapter import LitestarAdapter
+from ._state import registry
+from .backends import BaseStateBackend
+
+__all__ = ["MaintenanceModeMiddleware"]
+
+ExemptHandler = Callable[[Request[Any, Any, Any]], bool | Awaitable[bool]]
+ResponseHandler = Callable[[Request[Any, Any, Any]], Response[Any] | Awaitable[Response[Any]]]
+
+
+class MaintenanceModeMiddleware(ASGIMiddleware):
+    """Answer requests with ``503`` while maintenance mode is on.
+
+    Use it as ``Litestar(middleware=[MaintenanceModeMiddleware(...)])``, or let
+    :class:`~litestar_maintenance.MaintenancePlugin` add it. Litestar builds the
+    middleware into each route; all routes share this instance's state.
+
+    Args:
+        enable_maintenance: ``True``/``False`` to fix the state regardless of the
+            backend; ``None`` (default) reads the backend.
+        backend: where the state is stored; by default the one set with
+            ``configure_backend()``, else the ``LITESTAR_MAINTENANCE_MODE``
+            environment variable.
+        exempt_handler: ``(request) -> bool``, sync or async: return ``True`` to
+            let a request through during maintenance. Websocket handshakes pass
+            a ``WebSocket``.
+        response_handler: ``(request) -> Response``, sync or async: the response
+            to send instead of the default JSON ``503``.
+    """
+
+    def __init__(
+        self,
+        enable_maintenance: bool | None = None,
+        backend: BaseStateBackend | None = None,
+        exempt_handler: ExemptHandler | None = None,
+        response_handler: ResponseHandler | None = None,
+    ) -> None:
+        self.guard = MaintenanceGuard(
+            adapter=LitestarAdapter(),
+            backend=backend,
+            registry=registry,
+            enable_maintenance=enable_maintenance,
+            exempt_handler=exempt_handler,
+            response_handler=response_handler,
+        )
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        await self.guard.handle(scope, receive, send, next_app)  # type: ignore[arg-type]

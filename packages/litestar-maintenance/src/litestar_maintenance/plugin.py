@@ -1,0 +1,39 @@
+"""``MaintenancePlugin``: maintenance mode for a Litestar app in one line."""
+
+from __future__ import annotations
+
+from litestar.config.app import AppConfig
+from litestar.plugins import InitPlugin
+
+from .backends import BaseStateBackend
+from .middleware import ExemptHandler, MaintenanceModeMiddleware, ResponseHandler
+
+__all__ = ["MaintenancePlugin"]
+
+
+class MaintenancePlugin(InitPlugin):
+    """Add :class:`~litestar_maintenance.MaintenanceModeMiddleware` to the app.
+
+    ``Litestar(plugins=[MaintenancePlugin(...)])``. The middleware goes first in
+    the app's middleware list, so no other middleware of the app runs for a
+    request answered with the maintenance response. The arguments are the
+    middleware's.
+    """
+
+    def __init__(
+        self,
+        enable_maintenance: bool | None = None,
+        backend: BaseStateBackend | None = None,
+        exempt_handler: ExemptHandler | None = None,
+        response_handler: ResponseHandler | None = None,
+    ) -> None:
+        self.middleware = MaintenanceModeMiddleware(
+            enable_maintenance=enable_maintenance,
+            backend=backend,
+            exempt_handler=exempt_handler,
+            response_handler=response_handler,
+        )
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.middleware.insert(0, self.middleware)
+        return app_config

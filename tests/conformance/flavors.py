@@ -1,0 +1,273 @@
+"""The same app built three ways: with FastAPI, with Litestar, and as a bare ASGI app.
+
+Every flavor serves the same routes, with the same markers:
+
+=========  ==========  =====================================
+``GET``    ``/``        ``{"message": "ok"}``
+``GET``    ``/open``    forced off: ``{"message": "open"}``
+``GET``    ``/closed``  forced on: ``{"message": "closed"}``
+``HEAD``   ``/both``    headers only (``GET /both`` too)
+``WS``     ``/ws``      accepts, sends ``"hello"``, closes
+``WS``     ``/ws-open`` forced off, same as ``/ws``
+=========  ==========  =====================================
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import fastapi
+import fastapi_maintenance
+import litestar
+import litestar_maintenance
+from fastapi_maintenance._state import registry as fastapi_registry
+from litestar_maintenance._state import registry as litestar_registry
+from maintenance_core import (
+    BackendRegistry,
+    Connection,
+    EnvVarBackend,
+    GenericAdapter,
+    MaintenanceGuard,
+    MaintenanceMiddleware,
+    MaintenanceResponse,
+    force_maintenance_mode_off,
+    force_maintenance_mode_on,
+)
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import JSONResponse
+
+ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Flavor:
+    """One way of building the app, and the framework's own objects for handlers."""
+
+    name: str
+    build: Callable[..., ASGIApp]
+    registry: BackendRegistry
+    env_var: str
+    request_type: type
+    json_response: Callable[[dict[str, Any], int, dict[str, str]], Any]
+    schema_path: str | None
+    maintenance_mode_on: Callable[..., Any]
+    maintenance_mode_off: Callable[..., Any]
+    get_maintenance_mode: Callable[..., Awaitable[bool]]
+    set_maintenance_mode: Callable[..., Awaitable[None]]
+
+
+# --- FastAPI -------------------------------------------------------------------------------
+
+
+def build_fastapi(**options: Any) -> ASGIApp:
+    app = fastapi.FastAPI()
+    app.add_middleware(fastapi_maintenance.MaintenanceModeMiddleware, **options)
+
+    @app.get("/")
+    async def index() -> dict[str, str]:
+        return {"message": "ok"}
+
+    @app.get("/open")
+    @fastapi_maintenance.force_maintenance_mode_off
+    def open_() -> dict[str, str]:
+        return {"message": "open"}
+
+    @app.get("/closed")
+    @fastapi_maintenance.force_maintenance_mode_on
+    async def closed() -> dict[str, str]:
+        return {"message": "closed"}
+
+    @app.head("/both")
+    @app.get("/both")
+    async def both() -> dict[str, str]:
+        return {"message": "both"}
+
+    @app.websocket("/ws")
+    async def ws(websocket: fastapi.WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("hello")
+        await websocket.close()
+
+    @app.websocket("/ws-open")
+    @fastapi_maintenance.force_maintenance_mode_off
+    async def ws_open(websocket: fastapi.WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("hello")
+        await websocket.close()
+
+    return app
+
+
+FASTAPI = Flavor(
+    name="fastapi",
+    build=build_fastapi,
+    registry=fastapi_registry,
+    env_var="FASTAPI_MAINTENANCE_MODE",
+    request_type=StarletteRequest,
+    json_response=lambda content, status, headers: JSONResponse(content, status, headers),
+    schema_path="/openapi.json",
+    maintenance_mode_on=fastapi_maintenance.maintenance_mode_on,
+    maintenance_mode_off=fastapi_maintenance.maintenance_mode_off,
+    get_maintenance_mode=fastapi_maintenance.get_maintenance_mode,
+    set_maintenance_mode=fastapi_maintenance.set_maintenance_mode,
+)
+
+
+# --- Litestar ------------------------------------------------------------------------------
+
+
+@litestar.get("/")
+async def ls_index() -> dict[str, str]:
+    return {"message": "ok"}
+
+
+@litestar.get("/open", sync_to_thread=False)
+@litestar_maintenance.force_maintenance_mode_off
+def ls_open() -> dict[str, str]:
+    return {"message": "open"}
+
+
+@litestar.get("/closed", opt={"maintenance_mode": "on"})
+async def ls_closed() -> dict[str, str]:
+    return {"message": "closed"}
+
+
+@litestar.get("/both")
+async def ls_both() -> dict[str, str]:
+    return {"message": "both"}
+
+
+@litestar.head("/both")
+async def ls_both_head() -> None:
+    return None
+
+
+@litestar.websocket("/ws")
+async def ls_ws(socket: litestar.WebSocket[Any, Any, Any]) -> None:
+    await socket.accept()
+    await socket.send_text("hello")
+    await socket.close()
+
+
+@litestar_maintenance.force_maintenance_mode_off
+@litestar.websocket("/ws-open")
+async def ls_ws_open(socket: litestar.WebSocket[Any, Any, Any]) -> None:
+    await socket.accept()
+    await socket.send_text("hello")
+    await socket.close()
+
+
+def build_litestar(**options: Any) -> ASGIApp:
+    return litestar.Litestar(
+        [ls_index, ls_open, ls_closed, ls_both, ls_both_head, ls_ws, ls_ws_open],
+        plugins=[litestar_maintenance.MaintenancePlugin(**options)],
+    )
+
+
+LITESTAR = Flavor(
+    name="litestar",
+    build=build_litestar,
+    registry=litestar_registry,
+    env_var="LITESTAR_MAINTENANCE_MODE",
+    request_type=litestar.Request,
+    json_response=lambda content, status, headers: litestar.Response(
+        content, status_code=status, headers=headers
+    ),
+    schema_path="/schema/openapi.json",
+    maintenance_mode_on=litestar_maintenance.maintenance_mode_on,
+    maintenance_mode_off=litestar_maintenance.maintenance_mode_off,
+    get_maintenance_mode=litestar_maintenance.get_maintenance_mode,
+    set_maintenance_mode=litestar_maintenance.set_maintenance_mode,
+)
+
+
+# --- bare ASGI, with only maintenance-core -------------------------------------------------
+
+
+class BareEnvVarBackend(EnvVarBackend):
+    default_var_name: ClassVar[str] = "BARE_MAINTENANCE_MODE"
+
+
+bare_registry = BackendRegistry("bare_asgi", BareEnvVarBackend)
+
+
+async def send_json(send: Any, content: dict[str, str], status: int = 200) -> None:
+    body = json.dumps(content).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def json_handler(message: str) -> ASGIApp:
+    async def handler(scope: Any, receive: Any, send: Any) -> None:
+        await send_json(send, {"message": message})
+
+    return handler
+
+
+async def bare_head(scope: Any, receive: Any, send: Any) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"19")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def bare_ws(scope: Any, receive: Any, send: Any) -> None:
+    assert (await receive())["type"] == "websocket.connect"
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.send", "text": "hello"})
+    await send({"type": "websocket.close", "code": 1000})
+
+
+def build_bare(**options: Any) -> ASGIApp:
+    routes: dict[tuple[str, str], ASGIApp] = {
+        ("GET", "/"): json_handler("ok"),
+        ("GET", "/open"): force_maintenance_mode_off(json_handler("open")),
+        ("GET", "/closed"): force_maintenance_mode_on(json_handler("closed")),
+        ("GET", "/both"): json_handler("both"),
+        ("HEAD", "/both"): bare_head,
+        ("WEBSOCKET", "/ws"): bare_ws,
+        ("WEBSOCKET", "/ws-open"): force_maintenance_mode_off(
+            lambda scope, receive, send: bare_ws(scope, receive, send)
+        ),
+    }
+    paths = {path for _, path in routes}
+
+    def find_handler(scope: Any) -> ASGIApp | None:
+        return routes.get((scope.get("method", "WEBSOCKET"), scope["path"]))
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        handler = find_handler(scope)
+        if handler is not None:
+            await handler(scope, receive, send)
+        elif scope["type"] == "http":
+            status = 405 if scope["path"] in paths else 404
+            await send_json(send, {"detail": "Not Found" if status == 404 else "no"}, status)
+        else:
+            await send({"type": "websocket.close", "code": 1000})
+
+    guard = MaintenanceGuard(
+        adapter=GenericAdapter(find_handler), registry=bare_registry, **options
+    )
+    return MaintenanceMiddleware(app, guard)
+
+
+BARE = Flavor(
+    name="bare-asgi",
+    build=build_bare,
+    registry=bare_registry,
+    env_var="BARE_MAINTENANCE_MODE",
+    request_type=Connection,
+    json_response=lambda content, status, headers: MaintenanceResponse(
+        status, content, retry_after=int(headers["Retry-After"])
+    ),
+    schema_path=None,
+    maintenance_mode_on=bare_registry.maintenance_mode_on,
+    maintenance_mode_off=bare_registry.maintenance_mode_off,
+    get_maintenance_mode=bare_registry.get_maintenance_mode,
+    set_maintenance_mode=bare_registry.set_maintenance_mode,
+)
+
+FLAVORS = (FASTAPI, LITESTAR, BARE)

@@ -203,6 +203,7 @@ async def test_mounted_static_files_are_guarded(tmp_path: Path) -> None:
         assert (await c.get("/static/hello.txt")).text == "hello"
 
 
+@pytest.mark.filterwarnings("ignore:The `root_path` parameter is deprecated")
 @pytest.mark.parametrize("fastapi_root_path", [False, True])
 async def test_root_path_does_not_bypass_or_misplace_markers(fastapi_root_path: bool) -> None:
     kwargs = {"root_path": "/api"} if fastapi_root_path else {}

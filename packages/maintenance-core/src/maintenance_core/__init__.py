@@ -24,7 +24,7 @@ from .markers import (
     forced_mode_of,
 )
 from .middleware import FrameworkAdapter, MaintenanceGuard, MaintenanceMiddleware
-from .overrides import MaintenanceOverride, OverrideState, overrides_of
+from .overrides import MaintenanceOverride, OverrideState, OverrideStore, overrides_of
 from .registry import BackendRegistry
 from .responses import DEFAULT_DETAIL, DEFAULT_RETRY_AFTER, MaintenanceResponse
 
@@ -52,6 +52,7 @@ __all__ = [
     "MaintenanceResponse",
     "MemoryBackend",
     "OverrideState",
+    "OverrideStore",
     "RouteInfo",
     "StateReader",
     "UnknownBackendError",

@@ -12,11 +12,14 @@ import os
 import tempfile
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import anyio.to_thread
 
 from .errors import BackendReadOnlyError, InvalidStateValueError
+
+if TYPE_CHECKING:
+    from .overrides import OverrideStore
 
 __all__ = [
     "BaseStateBackend",
@@ -82,6 +85,17 @@ class BaseStateBackend(ABC):
     def describe(self) -> str:
         """A short human-readable description, used in logs and by the CLI."""
         return type(self).__name__
+
+    def create_override_store(self) -> OverrideStore:
+        """Where ``maintenance_mode_on()``/``off()`` overrides on this backend are kept.
+
+        Called once per backend instance. The default counts them in this
+        process and writes the effective state to writable backends; a shared
+        backend may return a store that every process sees.
+        """
+        from .overrides import OverrideState
+
+        return OverrideState()
 
 
 class EnvVarBackend(BaseStateBackend):

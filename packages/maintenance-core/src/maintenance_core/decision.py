@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from .backends import BaseStateBackend
 from .markers import ForcedMode
-from .overrides import OverrideState, overrides_of
+from .overrides import OverrideStore, overrides_of
 
 __all__ = ["NO_ROUTE", "RouteInfo", "StateReader", "decide"]
 
@@ -88,7 +88,7 @@ class StateReader:
     def __init__(self, backend: BaseStateBackend, enable_maintenance: bool | None = None) -> None:
         self.backend = backend
         self.enable_maintenance = enable_maintenance
-        self.overrides: OverrideState = overrides_of(backend)
+        self.overrides: OverrideStore = overrides_of(backend)
         self._last_known: bool | None = None
         self._failing = False
 

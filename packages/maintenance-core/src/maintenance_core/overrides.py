@@ -17,14 +17,14 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 
 if TYPE_CHECKING:
     from .backends import BaseStateBackend
 
-__all__ = ["MaintenanceOverride", "OverrideState", "overrides_of"]
+__all__ = ["MaintenanceOverride", "OverrideState", "OverrideStore", "overrides_of"]
 
 logger = logging.getLogger("maintenance_core")
 
@@ -69,8 +69,39 @@ class _Mutex:
             self._locked = False
 
 
+class OverrideStore(Protocol):
+    """Where the overrides held on one backend are kept.
+
+    The default, :class:`OverrideState`, counts them in this process; a shared
+    backend (Redis) keeps them as leases that every process sees.
+    """
+
+    @property
+    def active(self) -> bool | None:
+        """``True``/``False`` while an ``on``/``off`` override is held (``on``
+        wins), else ``None``."""
+        ...
+
+    @property
+    def held(self) -> tuple[int, int]:
+        """How many ``on`` and ``off`` overrides this process holds."""
+        ...
+
+    async def enter(self, value: bool, backend: BaseStateBackend) -> object:
+        """Hold one more override of *value*; return a token for :meth:`leave`."""
+        ...
+
+    async def leave(self, value: bool, backend: BaseStateBackend, token: object = None) -> None:
+        """Release the override that :meth:`enter` returned *token* for."""
+        ...
+
+    async def set_baseline_or_store(self, value: bool, backend: BaseStateBackend) -> None:
+        """Store *value* as the backend's own state (``set_maintenance_mode``)."""
+        ...
+
+
 class OverrideState:
-    """The overrides held on one backend instance.
+    """The overrides held on one backend instance, counted in this process.
 
     Read :attr:`active` to know what the overrides say right now; it is a plain
     attribute read, cheap enough for every request.
@@ -98,7 +129,7 @@ class OverrideState:
         """How many ``on`` and ``off`` overrides are held."""
         return self._on, self._off
 
-    async def enter(self, value: bool, backend: BaseStateBackend) -> None:
+    async def enter(self, value: bool, backend: BaseStateBackend) -> object:
         """Count one more override of *value* and store the new effective state."""
         async with self._mutex:
             first = self.active is None
@@ -118,8 +149,9 @@ class OverrideState:
                 if first:
                     self._baseline = self._written = None
                 raise
+        return None
 
-    async def leave(self, value: bool, backend: BaseStateBackend) -> None:
+    async def leave(self, value: bool, backend: BaseStateBackend, token: object = None) -> None:
         """Count one override less; restore the baseline when it was the last."""
         with anyio.CancelScope(shield=True):
             async with self._mutex:
@@ -169,8 +201,9 @@ class OverrideState:
         self._written = desired
 
 
-def overrides_of(backend: BaseStateBackend) -> OverrideState:
-    """Return the override state attached to *backend*, creating it on first use."""
+def overrides_of(backend: BaseStateBackend) -> OverrideStore:
+    """Return the override store of *backend*, created on first use by
+    :meth:`~maintenance_core.backends.BaseStateBackend.create_override_store`."""
     try:
         namespace = vars(backend)
     except TypeError:
@@ -178,10 +211,10 @@ def overrides_of(backend: BaseStateBackend) -> OverrideState:
             f"{type(backend).__name__} has no __dict__ (it uses __slots__): add '__dict__' "
             "to its __slots__ so overrides can be attached to it."
         ) from None
-    state = namespace.get(_ATTRIBUTE)
-    if state is None:
-        state = namespace.setdefault(_ATTRIBUTE, OverrideState())
-    return state  # type: ignore[no-any-return]
+    store = namespace.get(_ATTRIBUTE)
+    if store is None:
+        store = namespace.setdefault(_ATTRIBUTE, backend.create_override_store())
+    return store  # type: ignore[no-any-return]
 
 
 class MaintenanceOverride:
@@ -202,6 +235,7 @@ class MaintenanceOverride:
         self._backend = backend
         self._default_backend = default_backend
         self._entered: BaseStateBackend | None = None
+        self._token: object = None
 
     @property
     def backend(self) -> BaseStateBackend:
@@ -212,7 +246,7 @@ class MaintenanceOverride:
         if self._entered is not None:
             raise RuntimeError("This maintenance override is already active; create a new one.")
         backend = self.backend
-        await overrides_of(backend).enter(self.value, backend)
+        self._token = await overrides_of(backend).enter(self.value, backend)
         self._entered = backend
         return self
 
@@ -226,4 +260,4 @@ class MaintenanceOverride:
         if backend is None:
             return
         self._entered = None
-        await overrides_of(backend).leave(self.value, backend)
+        await overrides_of(backend).leave(self.value, backend, self._token)

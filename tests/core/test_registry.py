@@ -39,12 +39,12 @@ def registry(monkeypatch: pytest.MonkeyPatch) -> BackendRegistry:
 
 
 def test_builtin_backend_names(registry: BackendRegistry) -> None:
-    assert registry.backend_names == ("env", "file")
+    assert registry.backend_names == ("env", "file", "redis")
 
 
 def test_extra_factories_are_added(registry: BackendRegistry) -> None:
     extended = BackendRegistry("ext", EnvVarBackend, {"memory": MemoryBackend})
-    assert extended.backend_names == ("env", "file", "memory")
+    assert extended.backend_names == ("env", "file", "redis", "memory")
     extended.configure_backend("memory", value=True)
     backend = extended.current_backend()
     assert isinstance(backend, MemoryBackend)
@@ -85,7 +85,7 @@ def test_configure_with_unexpected_argument_is_type_error(registry: BackendRegis
         registry.configure_backend("env", file_path="x.txt")
 
 
-@pytest.mark.parametrize("name", ["redis", "", "ENV", "File", "memory"])
+@pytest.mark.parametrize("name", ["consul", "", "ENV", "File", "memory"])
 def test_unknown_backend_name_raises_naming_the_choices(
     registry: BackendRegistry, name: str
 ) -> None:
@@ -96,7 +96,7 @@ def test_unknown_backend_name_raises_naming_the_choices(
     assert isinstance(error, ValueError)
     assert isinstance(error, MaintenanceError)
     assert error.name == name
-    assert error.choices == ("env", "file")
+    assert error.choices == ("env", "file", "redis")
     message = str(error)
     assert repr(name) in message
     assert "'env'" in message

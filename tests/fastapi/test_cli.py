@@ -216,7 +216,7 @@ def test_error_file_backend_without_path(command: str) -> None:
 
 @pytest.mark.parametrize("command", ["status", "off"])
 def test_error_unknown_backend(command: str) -> None:
-    assert_error(run_cli(command, "--backend", "redis"), "'redis'", "'env'", "'file'")
+    assert_error(run_cli(command, "--backend", "consul"), "'consul'", "'env'", "'file'", "'redis'")
 
 
 @pytest.mark.parametrize(
@@ -346,4 +346,4 @@ def test_build_cli_is_generic() -> None:
 
     result = runner.invoke(app, ["status", "--backend", "nope"])
     assert result.exit_code == 1
-    assert "'env', 'file', 'memory'" in result.stderr
+    assert "'env', 'file', 'redis', 'memory'" in result.stderr

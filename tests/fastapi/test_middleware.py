@@ -367,8 +367,8 @@ async def test_configured_backend_is_used_by_middleware_and_module_functions(
 
 
 def test_configure_backend_rejects_unknown_names() -> None:
-    with pytest.raises(ValueError, match=r"'redis'.*choose one of 'env', 'file'"):
-        configure_backend("redis")
+    with pytest.raises(ValueError, match=r"'consul'.*choose one of 'env', 'file', 'redis'"):
+        configure_backend("consul")
 
 
 async def test_override_on_the_default_env_backend_is_in_memory(

@@ -71,3 +71,5 @@ def uvicorn_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if process.stdout is not None:
+            process.stdout.close()

@@ -30,9 +30,33 @@ _EXEMPT = RouteInfo(exists=True, exempt=True)
 _OPENAPI_MODULES = ("litestar._openapi.", "litestar.openapi.")
 
 
+def _user_functions(handler: BaseRouteHandler) -> list[object]:
+    """The handler's function and what Litestar wrapped around it.
+
+    Litestar may replace ``handler.fn`` when it builds the app (``AsyncCallable``
+    for ``sync_to_thread``, ``ListenerHandler`` for websocket listeners); a
+    marker set below the route decorator sits on the function inside.
+    """
+    found: list[object] = []
+    candidate: object = getattr(handler, "fn", None)
+    while candidate is not None and len(found) < 4:
+        found.append(candidate)
+        candidate = next(
+            (
+                inner
+                for name in ("func", "_fn", "__wrapped__")
+                if (inner := getattr(candidate, name, None)) is not None
+                and inner is not candidate
+                and callable(inner)
+            ),
+            None,
+        )
+    return found
+
+
 def _route_info(handler: BaseRouteHandler) -> RouteInfo:
-    function = getattr(handler, "fn", None)
-    forced = forced_mode_of(function)
+    functions = _user_functions(handler)
+    forced = next((mode for f in functions if (mode := forced_mode_of(f)) is not None), None)
     if forced is None and OPT_KEY in handler.opt:
         try:
             forced = parse_forced_mode(handler.opt[OPT_KEY])
@@ -42,7 +66,7 @@ def _route_info(handler: BaseRouteHandler) -> RouteInfo:
         return _FORCED_ON
     if forced is ForcedMode.OFF:
         return _FORCED_OFF
-    if getattr(function, "__module__", "").startswith(_OPENAPI_MODULES):
+    if any(getattr(f, "__module__", "").startswith(_OPENAPI_MODULES) for f in functions):
         return _EXEMPT
     return PLAIN_ROUTE
 
@@ -79,7 +103,7 @@ class LitestarAdapter:
         self, response: Any, scope: Scope, receive: Receive, send: Send
     ) -> None:
         request: Request[Any, Any, Any] = Request(scope, receive, send)  # type: ignore[arg-type]
-        asgi_response = response.to_asgi_response(
-            app=None, request=request, is_head_response=scope.get("method") == "HEAD"
-        )
+        # The core already strips the body of a HEAD answer; Litestar would refuse
+        # a HEAD response that has content.
+        asgi_response = response.to_asgi_response(app=None, request=request)
         await asgi_response(scope, receive, send)

@@ -29,7 +29,9 @@ def _set(target: HandlerT, mode: ForcedMode) -> HandlerT:
         layer.opt[OPT_KEY] = mode.value
         return target
     if isinstance(layer, type) and issubclass(layer, Controller):
-        setattr(layer, "opt", {**(getattr(layer, "opt", None) or {}), OPT_KEY: mode.value})  # noqa: B010
+        # A Controller without its own opt has only the __slots__ descriptor here.
+        own = getattr(layer, "opt", None)
+        setattr(layer, "opt", {**(own if isinstance(own, dict) else {}), OPT_KEY: mode.value})  # noqa: B010
         return target
     return mark(target, mode)
 

@@ -20,12 +20,14 @@ from .errors import BackendReadOnlyError, InvalidStateValueError
 
 if TYPE_CHECKING:
     from .overrides import OverrideStore
+    from .redis_backend import RedisBackend
 
 __all__ = [
     "BaseStateBackend",
     "EnvVarBackend",
     "LocalFileBackend",
     "MemoryBackend",
+    "RedisBackend",
     "parse_state",
 ]
 
@@ -211,3 +213,12 @@ def require_writable(backend: BaseStateBackend) -> None:
     """Raise :class:`BackendReadOnlyError` if *backend* cannot store a value."""
     if not backend.writable:
         raise BackendReadOnlyError(backend.describe())
+
+
+def __getattr__(name: str) -> object:
+    # RedisBackend needs the optional redis package: import it only when asked for.
+    if name == "RedisBackend":
+        from .redis_backend import RedisBackend
+
+        return RedisBackend
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -48,6 +48,7 @@ def make_backend(
     backend: str | None = None,
     var_name: str | None = None,
     file_path: str | None = None,
+    redis_url: str | None = None,
 ) -> BaseStateBackend:
     """Build the backend the command line options describe.
 
@@ -56,12 +57,15 @@ def make_backend(
         backend: the backend name; ``"env"`` when ``None``.
         var_name: the variable of the ``env`` backend; the adapter's default when ``None``.
         file_path: the state file of the ``file`` backend (required for it).
+        redis_url: the URL of the ``redis`` backend (``redis://localhost:6379/0`` when ``None``).
 
     Raises:
         CliError: for a missing ``--file-path`` or an option the backend does not take.
         UnknownBackendError: naming the choices, for an unknown backend name.
     """
     name = DEFAULT_BACKEND if backend is None else backend
+    if redis_url is not None and name != "redis":
+        raise CliError(f"--redis-url applies only to the redis backend, not to the {name} backend.")
     if name not in registry.backend_names:
         # Let the registry raise its UnknownBackendError, which names the choices.
         return registry.create_backend(name)
@@ -77,6 +81,8 @@ def make_backend(
         return registry.create_backend("env", var_name=var_name)
     if var_name is not None:
         raise CliError(f"--var-name applies only to the env backend, not to the {name} backend.")
+    if name == "redis":
+        return registry.create_backend("redis", url=redis_url)
     try:
         return registry.create_backend(name)
     except TypeError as exc:
@@ -131,17 +137,29 @@ def build_cli(prog_name: str, version: str, registry: BackendRegistry) -> typer.
         backend: str | None,
         var_name: str | None,
         file_path: str | None,
+        redis_url: str | None,
         new_value: bool | None,
     ) -> None:
         action = "build the backend"
+
+        async def apply() -> bool:
+            nonlocal action
+            try:
+                if new_value is not None:
+                    action = f"write the maintenance state ({state_backend.describe()})"
+                    await state_backend.set_value(new_value)
+                action = f"read the maintenance state ({state_backend.describe()})"
+                return await state_backend.get_value()
+            finally:
+                close = getattr(state_backend, "aclose", None)
+                if close is not None:
+                    await close()
+
         try:
-            state_backend = make_backend(registry, backend, var_name, file_path)
+            state_backend = make_backend(registry, backend, var_name, file_path, redis_url)
             if new_value is not None:
                 require_writable(state_backend)
-                action = f"write the maintenance state ({state_backend.describe()})"
-                anyio.run(state_backend.set_value, new_value)
-            action = f"read the maintenance state ({state_backend.describe()})"
-            value = anyio.run(state_backend.get_value)
+            value = anyio.run(apply)
         except OSError as exc:
             fail(f"Cannot {action}: {exc}")
         except (CliError, MaintenanceError, ValueError) as exc:
@@ -187,32 +205,37 @@ def build_cli(prog_name: str, version: str, registry: BackendRegistry) -> typer.
         typer.Option("--var-name", help=var_name_help, show_default=default_var_name or False),
     ]
     FilePathOption = Annotated[str | None, typer.Option("--file-path", help=file_path_help)]
+    redis_url_help = "URL of the redis backend (default redis://localhost:6379/0)."
+    RedisUrlOption = Annotated[str | None, typer.Option("--redis-url", help=redis_url_help)]
 
     @app.command()
     def status(
         backend: BackendOption = None,
         var_name: VarNameOption = None,
         file_path: FilePathOption = None,
+        redis_url: RedisUrlOption = None,
     ) -> None:
         """Show whether maintenance mode is on."""
-        run(backend, var_name, file_path, None)
+        run(backend, var_name, file_path, redis_url, None)
 
     @app.command()
     def on(
         backend: BackendOption = None,
         var_name: VarNameOption = None,
         file_path: FilePathOption = None,
+        redis_url: RedisUrlOption = None,
     ) -> None:
-        """Turn maintenance mode on (writable backends only, e.g. file)."""
-        run(backend, var_name, file_path, True)
+        """Turn maintenance mode on (writable backends only: file, redis)."""
+        run(backend, var_name, file_path, redis_url, True)
 
     @app.command()
     def off(
         backend: BackendOption = None,
         var_name: VarNameOption = None,
         file_path: FilePathOption = None,
+        redis_url: RedisUrlOption = None,
     ) -> None:
-        """Turn maintenance mode off (writable backends only, e.g. file)."""
-        run(backend, var_name, file_path, False)
+        """Turn maintenance mode off (writable backends only: file, redis)."""
+        run(backend, var_name, file_path, redis_url, False)
 
     return app

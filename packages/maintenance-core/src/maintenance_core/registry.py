@@ -31,6 +31,13 @@ __all__ = ["BackendFactory", "BackendRegistry"]
 BackendFactory = Callable[..., BaseStateBackend]
 
 
+def _redis_backend(**kwargs: Any) -> BaseStateBackend:
+    # Imported on use: the redis package is an optional extra.
+    from .redis_backend import RedisBackend
+
+    return RedisBackend(**kwargs)
+
+
 class BackendRegistry:
     """Chooses the backend for an adapter's module-level functions.
 
@@ -52,6 +59,7 @@ class BackendRegistry:
         self._factories: dict[str, BackendFactory] = {
             "env": env_backend,
             "file": LocalFileBackend,
+            "redis": _redis_backend,
             **(factories or {}),
         }
         self._configured: BaseStateBackend | None = None
@@ -82,9 +90,10 @@ class BackendRegistry:
         """Set the default backend used to store and read the maintenance state.
 
         Args:
-            backend_type: ``"env"`` (read-only, the default) or ``"file"``.
+            backend_type: ``"env"`` (read-only, the default), ``"file"`` or ``"redis"``.
             **kwargs: passed to the backend: ``var_name`` for ``"env"``,
-                ``file_path`` for ``"file"``.
+                ``file_path`` for ``"file"``, ``url`` (and the other
+                ``RedisBackend`` options) for ``"redis"``.
 
         Raises:
             UnknownBackendError: a ``ValueError`` naming the choices.

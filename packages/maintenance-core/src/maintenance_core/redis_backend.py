@@ -1,0 +1,460 @@
+"""``RedisBackend``: one maintenance switch for a fleet of processes and hosts.
+
+Each process keeps the state in memory, so a request never waits on Redis. A
+background task per event loop subscribes to a channel on which every change is
+announced, re-reads the state when told, and re-reads it anyway every
+``resync_interval`` seconds, so a lost message or a restarted Redis cannot
+leave a process wrong for longer than that.
+
+Overrides (``maintenance_mode_on()``/``off()``) are leases: sorted-set members
+whose score is their expiry in Redis server time. A holder renews its lease
+while it is alive; a holder that dies stops counting when the lease expires,
+so a crashed migration cannot leave the fleet in maintenance. Every process
+wakes up when the earliest lease expires, without waiting for the next resync.
+
+While Redis is unreachable, processes keep serving the last state they knew
+(``fallback`` until they know one), log the outage once, and reconnect with
+backoff.
+
+Keys used, for ``key="maintenance_mode"``: ``maintenance_mode`` (``"1"``/``"0"``),
+``maintenance_mode:leases:on`` and ``maintenance_mode:leases:off`` (sorted
+sets), and the channel ``maintenance_mode:changed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from contextlib import suppress
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import anyio
+
+try:
+    import redis.asyncio as aioredis
+    from redis.exceptions import RedisError
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError(
+        "RedisBackend needs the redis package: install the 'redis' extra, e.g. "
+        "pip install 'fastapi-maintenance[redis]'."
+    ) from exc
+
+from .backends import BaseStateBackend, parse_state
+from .errors import MaintenanceError
+
+__all__ = ["RedisBackend", "RedisUnavailableError"]
+
+logger = logging.getLogger("maintenance_core")
+
+# Server time in ms, so holders and readers on different hosts agree on expiry.
+_NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+
+_READ = (
+    _NOW
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+local next_expiry = -1
+for _, set in ipairs({KEYS[2], KEYS[3]}) do
+    local first = redis.call('ZRANGE', set, 0, 0, 'WITHSCORES')
+    if first[2] then
+        local left = tonumber(first[2]) - now
+        if next_expiry < 0 or left < next_expiry then next_expiry = left end
+    end
+end
+local state = redis.call('GET', KEYS[1])
+if not state then state = '' end
+return {state, redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]), next_expiry}
+"""
+)
+
+_TAKE_LEASE = (
+    _NOW
+    + """
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PUBLISH', KEYS[2], 'lease')
+return 1
+"""
+)
+
+_DROP_LEASE = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('PUBLISH', KEYS[2], 'lease')
+return 1
+"""
+
+
+class RedisUnavailableError(MaintenanceError):
+    """Redis could not be reached for an operation that must not silently fail."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    state: bool
+    leases_on: int
+    leases_off: int
+    next_expiry: float | None  # seconds until the earliest lease expires
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+
+
+def _raise_if_cancelled() -> None:
+    # redis-py can swallow a cancellation that lands while it connects; the task
+    # still reports it, so the sync loop checks after each Redis call and stops.
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    if cancelling is not None and cancelling():
+        raise asyncio.CancelledError
+
+
+_MAX_WAIT = 0.5  # seconds between cancellation checks of an idle sync loop
+
+
+class _LoopState:
+    """What a backend keeps per event loop: its client and its sync task."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, client: aioredis.Redis) -> None:
+        self.loop = loop
+        self.client = client
+        self.task: asyncio.Task[None] | None = None
+
+
+class RedisBackend(BaseStateBackend):
+    """Store the maintenance state in Redis, shared by every process that uses it.
+
+    Args:
+        url: a ``redis://`` or ``rediss://`` URL (default ``redis://localhost:6379/0``).
+        client: a ready ``redis.asyncio.Redis`` client to use instead of *url*.
+        key: the key holding the state; the lease sets and channel are named after it.
+        resync_interval: seconds between full re-reads, besides change messages.
+        lease_ttl: seconds an override lease lives without renewal (renewed at a
+            third of it while its holder runs).
+        fallback: the state to assume while Redis is unreachable and no state
+            has been read yet.
+        socket_timeout: seconds before a Redis operation counts as failed.
+
+    Raises:
+        ValueError: for a URL that is not a Redis URL.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        client: aioredis.Redis | None = None,
+        key: str = "maintenance_mode",
+        resync_interval: float = 2.0,
+        lease_ttl: float = 15.0,
+        fallback: bool = False,
+        socket_timeout: float = 1.0,
+    ) -> None:
+        if client is not None and url is not None:
+            raise ValueError("Give RedisBackend either url or client, not both.")
+        if client is None:
+            url = url or "redis://localhost:6379/0"
+            try:
+                aioredis.ConnectionPool.from_url(url)
+            except ValueError as exc:
+                raise ValueError(
+                    f"Invalid Redis URL {_redact(url)!r} ({exc}): use e.g. "
+                    "'redis://localhost:6379/0' or 'rediss://user:password@host:6380/0'."
+                ) from None
+        if resync_interval <= 0 or lease_ttl <= 0 or socket_timeout <= 0:
+            raise ValueError("resync_interval, lease_ttl and socket_timeout must be positive.")
+        self.url = url
+        self.key = key
+        self.resync_interval = resync_interval
+        self.lease_ttl = lease_ttl
+        self.fallback = fallback
+        self.socket_timeout = socket_timeout
+        self._given_client = client
+        self._keys = [key, f"{key}:leases:on", f"{key}:leases:off"]
+        self.channel = f"{key}:changed"
+        self._loops: dict[int, _LoopState] = {}
+        self._snapshot: _Snapshot | None = None
+        self._failing: BaseException | None = None
+        self._read_at = 0.0
+
+    def describe(self) -> str:
+        where = _redact(self.url) if self.url else "client"
+        return f"redis: {where} key {self.key}"
+
+    # -- reading --------------------------------------------------------------------------
+
+    @property
+    def fleet_leases(self) -> tuple[int, int]:
+        """The ``on`` and ``off`` leases held fleet-wide, as last read."""
+        snapshot = self._snapshot
+        return (snapshot.leases_on, snapshot.leases_off) if snapshot else (0, 0)
+
+    async def get_value(self) -> bool:
+        """The stored state, from memory; Redis is only asked before the first read.
+
+        Raises:
+            RedisUnavailableError: if no state was ever read and Redis does not answer.
+        """
+        self._ensure_sync()
+        snapshot = self._snapshot
+        if snapshot is not None:
+            return snapshot.state
+        if self._failing is not None:
+            return self.fallback
+        try:
+            snapshot = await self._read(self._loop_state().client)
+        except (RedisError, OSError) as exc:
+            raise RedisUnavailableError(f"Cannot read {self.describe()}: {exc}") from exc
+        self._snapshot = snapshot
+        return snapshot.state
+
+    async def set_value(self, value: bool) -> None:
+        """Store the state and tell every process.
+
+        Raises:
+            RedisUnavailableError: if Redis does not take the write.
+        """
+        client = self._loop_state().client
+        try:
+            async with client.pipeline(transaction=True) as pipe:
+                pipe.set(self.key, self._bool_to_str(value))
+                pipe.publish(self.channel, "state")
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise RedisUnavailableError(f"Cannot write {self.describe()}: {exc}") from exc
+        if self._snapshot is not None:
+            snapshot = self._snapshot
+            self._snapshot = _Snapshot(
+                bool(value), snapshot.leases_on, snapshot.leases_off, snapshot.next_expiry
+            )
+
+    async def _read(self, client: aioredis.Redis) -> _Snapshot:
+        raw_state, on, off, next_expiry_ms = await client.eval(_READ, 3, *self._keys)
+        text = raw_state.decode() if isinstance(raw_state, bytes) else str(raw_state)
+        return _Snapshot(
+            parse_state(text),
+            int(on),
+            int(off),
+            None if int(next_expiry_ms) < 0 else int(next_expiry_ms) / 1000,
+        )
+
+    # -- the per-loop client and sync task ------------------------------------------------
+
+    def _loop_state(self) -> _LoopState:
+        loop = asyncio.get_running_loop()
+        state = self._loops.get(id(loop))
+        if state is None or state.loop is not loop:
+            # A backend can outlive an event loop (tests, CLI runs): each loop gets its own.
+            self._loops = {k: v for k, v in self._loops.items() if not v.loop.is_closed()}
+            client = self._given_client or aioredis.Redis.from_url(
+                self.url or "",
+                socket_timeout=self.socket_timeout,
+                socket_connect_timeout=self.socket_timeout,
+            )
+            state = self._loops[id(loop)] = _LoopState(loop, client)
+        return state
+
+    def _ensure_sync(self) -> None:
+        state = self._loop_state()
+        if state.task is None or state.task.done():
+            state.task = state.loop.create_task(self._sync_forever(state.client))
+
+    async def _sync_forever(self, client: aioredis.Redis) -> None:
+        backoff = 0.05
+        loop = asyncio.get_running_loop()
+        while True:
+            pubsub = client.pubsub()
+            try:
+                await pubsub.subscribe(self.channel)
+                _raise_if_cancelled()
+                await self._refresh(client)
+                _raise_if_cancelled()
+                backoff = 0.05
+                resync_at = loop.time() + self.resync_interval
+                while True:
+                    wake_at = resync_at
+                    snapshot = self._snapshot
+                    if snapshot is not None and snapshot.next_expiry is not None:
+                        wake_at = min(wake_at, self._read_at + snapshot.next_expiry + 0.005)
+                    timeout = min(max(wake_at - loop.time(), 0.0), _MAX_WAIT)
+                    message = await pubsub.get_message(
+                        ignore_subscribe_messages=True, timeout=timeout
+                    )
+                    _raise_if_cancelled()
+                    if message is not None:
+                        # Coalesce a burst of changes into one read.
+                        while await pubsub.get_message(ignore_subscribe_messages=True, timeout=0):
+                            pass
+                    elif loop.time() < wake_at:
+                        continue
+                    await self._refresh(client)
+                    if loop.time() >= resync_at:
+                        resync_at = loop.time() + self.resync_interval
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                _raise_if_cancelled()
+                self._mark_failing(exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 1.0)
+            finally:
+                with suppress(Exception):
+                    await asyncio.shield(pubsub.aclose())  # type: ignore[no-untyped-call]
+
+    async def _refresh(self, client: aioredis.Redis) -> None:
+        snapshot = await self._read(client)
+        self._read_at = asyncio.get_running_loop().time()
+        self._snapshot = snapshot
+        if self._failing is not None:
+            self._failing = None
+            logger.warning(
+                "Redis is reachable again (%s): maintenance is %s.",
+                self.describe(),
+                "on" if snapshot.state else "off",
+            )
+
+    def _mark_failing(self, exc: BaseException) -> None:
+        if self._failing is not None:
+            return
+        self._failing = exc
+        snapshot = self._snapshot
+        if snapshot is not None:
+            used = f"the last known state: maintenance is {'on' if snapshot.state else 'off'}"
+        else:
+            used = f"the fallback: maintenance is {'on' if self.fallback else 'off'}"
+        logger.error(
+            "Redis is unreachable (%s: %s: %s); serving %s until it is back.",
+            self.describe(),
+            type(exc).__name__,
+            exc,
+            used,
+        )
+
+    async def aclose(self) -> None:
+        """Stop the sync task of the running loop and close the client this backend made."""
+        state = self._loops.pop(id(asyncio.get_running_loop()), None)
+        if state is None:
+            return
+        if state.task is not None:
+            state.task.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await state.task
+        if self._given_client is None:
+            await state.client.aclose()
+
+    # -- leases ---------------------------------------------------------------------------
+
+    def create_override_store(self) -> RedisLeases:
+        return RedisLeases(self)
+
+    async def _take_lease(self, value: bool, lease_id: str) -> None:
+        client = self._loop_state().client
+        lease_set = self._keys[1] if value else self._keys[2]
+        ttl_ms = int(self.lease_ttl * 1000)
+        await client.eval(_TAKE_LEASE, 2, lease_set, self.channel, lease_id, ttl_ms)
+
+    async def _drop_lease(self, value: bool, lease_id: str) -> None:
+        client = self._loop_state().client
+        lease_set = self._keys[1] if value else self._keys[2]
+        await client.eval(_DROP_LEASE, 2, lease_set, self.channel, lease_id)
+
+
+class RedisLeases:
+    """Overrides on a :class:`RedisBackend`: leases every process sees.
+
+    This process counts its own leases too, so they take effect here at once and
+    keep counting here even if Redis loses them.
+    """
+
+    def __init__(self, backend: RedisBackend) -> None:
+        self._backend = backend
+        self._on = 0
+        self._off = 0
+        self._renewals: dict[str, asyncio.Task[None]] = {}
+
+    @property
+    def active(self) -> bool | None:
+        fleet_on, fleet_off = self._backend.fleet_leases
+        if self._on or fleet_on:
+            return True
+        if self._off or fleet_off:
+            return False
+        return None
+
+    @property
+    def held(self) -> tuple[int, int]:
+        return self._on, self._off
+
+    async def enter(self, value: bool, backend: BaseStateBackend) -> object:
+        lease_id = uuid.uuid4().hex
+        try:
+            await self._backend._take_lease(value, lease_id)
+        except (RedisError, OSError) as exc:
+            raise RedisUnavailableError(
+                f"Cannot take a maintenance lease on {self._backend.describe()}: {exc}"
+            ) from exc
+        if value:
+            self._on += 1
+        else:
+            self._off += 1
+        self._backend._ensure_sync()
+        self._renewals[lease_id] = asyncio.get_running_loop().create_task(
+            self._renew(value, lease_id)
+        )
+        return lease_id
+
+    async def leave(self, value: bool, backend: BaseStateBackend, token: object = None) -> None:
+        lease_id = str(token)
+        with anyio.CancelScope(shield=True):
+            renewal = self._renewals.pop(lease_id, None)
+            if renewal is not None:
+                renewal.cancel()
+                with suppress(asyncio.CancelledError):
+                    await renewal
+            if value:
+                self._on -= 1
+            else:
+                self._off -= 1
+            try:
+                await self._backend._drop_lease(value, lease_id)
+            except (RedisError, OSError) as exc:
+                logger.error(
+                    "Could not release a maintenance lease on %s (%s); it expires within %ss.",
+                    self._backend.describe(),
+                    exc,
+                    self._backend.lease_ttl,
+                )
+
+    async def set_baseline_or_store(self, value: bool, backend: BaseStateBackend) -> None:
+        # Leases never touch the stored state, so there is nothing to restore later.
+        await backend.set_value(value)
+
+    async def _renew(self, value: bool, lease_id: str) -> None:
+        period = self._backend.lease_ttl / 3
+        failing = False
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self._backend._take_lease(value, lease_id)
+            except (RedisError, OSError) as exc:
+                if not failing:
+                    logger.error(
+                        "Cannot renew a maintenance lease on %s (%s); retrying.",
+                        self._backend.describe(),
+                        exc,
+                    )
+                failing = True
+            else:
+                failing = False

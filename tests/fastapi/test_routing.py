@@ -327,3 +327,34 @@ def _refusal_status(exc: BaseException) -> int:
     if isinstance(exc, WebSocketDisconnect):
         return 503 if exc.code == 1013 else exc.code
     raise AssertionError(f"unexpected refusal {exc!r}")
+
+
+async def test_forced_on_route_added_while_maintenance_is_off_is_honoured() -> None:
+    # While maintenance is off, requests skip the route lookup unless some endpoint is
+    # forced on; adding such an endpoint later must end that shortcut.
+    app = FastAPI()
+    app.add_middleware(MaintenanceModeMiddleware, backend=MemoryBackend(False))
+
+    @app.get("/")
+    def index() -> str:
+        return "index"
+
+    sub = FastAPI()
+    app.mount("/sub", sub)
+    async with client(app) as c:
+        assert (await c.get("/")).status_code == 200
+
+        @app.get("/retired")
+        @force_maintenance_mode_on
+        def retired() -> str:
+            return "retired"
+
+        assert is_maintenance(await c.get("/retired"))
+        assert (await c.get("/")).status_code == 200
+
+        @sub.get("/retired-too")
+        @force_maintenance_mode_on
+        def retired_too() -> str:
+            return "retired too"
+
+        assert is_maintenance(await c.get("/sub/retired-too"))

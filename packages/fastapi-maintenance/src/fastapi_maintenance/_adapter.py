@@ -24,6 +24,9 @@ class StarletteAdapter:
     def resolve_route(self, scope: Scope) -> RouteInfo:
         return self._resolver.resolve(scope)
 
+    def may_force_on(self, scope: Scope) -> bool:
+        return self._resolver.may_force_on(scope)
+
     def connection(self, scope: Scope, receive: Receive, send: Send) -> HTTPConnection:
         # Handlers get a Request for HTTP and a WebSocket (same headers, URL, client)
         # for websocket handshakes.

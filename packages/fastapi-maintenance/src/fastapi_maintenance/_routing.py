@@ -80,14 +80,39 @@ def _docs_paths(app: object) -> set[str]:
 class _RouterIndex:
     """The matchers of one router in routing order, and its docs endpoints."""
 
-    __slots__ = ("docs_endpoints", "low_priority", "matchers", "router", "signature")
+    __slots__ = (
+        "_checks",
+        "_count",
+        "_routes",
+        "docs_endpoints",
+        "forced_on",
+        "low_priority",
+        "matchers",
+        "mounted",
+        "router",
+    )
 
-    def __init__(self, router: Router, owner: object, signature: object) -> None:
+    def __init__(self, router: Router, owner: object) -> None:
         # Routers may be unhashable (FastAPI's APIRouter): indexes are kept by id,
         # and the weak reference tells a live router from a new one at a reused id.
         self.router = weakref.ref(router)
-        self.signature = signature
-        self.matchers: tuple[Matcher, ...] = tuple(_matchers(router.routes))
+        self._routes = router.routes
+        self._count = len(self._routes)
+        self._checks = tuple(
+            (versioned, versioned._routes_version)
+            for versioned in _versioned_routers(router)
+            if hasattr(versioned, "_routes_version")
+        )
+        entries = _entries(router.routes)
+        self.matchers: tuple[Matcher, ...] = tuple(matcher for matcher, _, _ in entries)
+        # Whether a request could be forced into maintenance here while it is off:
+        # when no endpoint of the app is, such requests need no lookup at all.
+        self.forced_on = any(
+            forced_mode_of(endpoint) is ForcedMode.ON for _, endpoint, _ in entries
+        )
+        self.mounted: tuple[object, ...] = tuple(
+            app for _, _, app in entries if _router_of(app) is not None
+        )
         low_priority = getattr(router, "_iter_low_priority_routes", None)
         self.low_priority: Callable[[], Iterable[Any]] | None = low_priority
         # FastAPI registers its docs as plain Starlette routes in FastAPI.setup(); a
@@ -99,19 +124,44 @@ class _RouterIndex:
             if type(route) is Route and route.path in paths
         )
 
+    def is_current(self, router: Router) -> bool:
+        """Whether the router still has the routes this index was built from.
 
-def _matchers(routes: list[Any]) -> Iterable[Matcher]:
-    if _iter_route_contexts is None:
-        return [route.matches for route in routes]
-    return [context.matches for context in _iter_route_contexts(routes)]
+        Adding a route appends to ``router.routes``; FastAPI 0.16x also counts
+        changes of each router in ``_routes_version``, included routers too.
+        """
+        routes = router.routes
+        if routes is not self._routes or len(routes) != self._count:
+            return False
+        for versioned, version in self._checks:  # noqa: SIM110 - no generator per request
+            if versioned._routes_version != version:
+                return False
+        return True
 
 
-def _signature(router: Router) -> object:
-    routes = router.routes
-    version = getattr(router, "_get_routes_version", None)
-    if version is None:
-        return (id(routes), len(routes))
-    return (id(routes), len(routes), version())
+def _entries(routes: list[Any]) -> list[tuple[Matcher, object, object]]:
+    """``(matches, endpoint, mounted app)`` of each route, in routing order."""
+    flat = routes if _iter_route_contexts is None else list(_iter_route_contexts(routes))
+    return [
+        (route.matches, getattr(route, "endpoint", None), getattr(route, "app", None))
+        for route in flat
+    ]
+
+
+def _versioned_routers(router: Router) -> tuple[Router, ...]:
+    """The router and every router included in it lazily (FastAPI 0.16x)."""
+    found: list[Router] = []
+    pending = [router]
+    while pending:
+        current = pending.pop()
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        for route in current.routes:
+            included = getattr(route, "original_router", None)
+            if isinstance(included, Router):
+                pending.append(included)
+    return tuple(found)
 
 
 class RouteResolver:
@@ -125,6 +175,7 @@ class RouteResolver:
     def __init__(self, app: object = None) -> None:
         self._app = app if isinstance(app, Starlette) else None
         self._indexes: dict[int, _RouterIndex] = {}
+        self._last_answer: tuple[object, _RouterIndex, Router, bool] | None = None
 
     def resolve(self, scope: Scope) -> RouteInfo:
         """The route this scope reaches: existence, marker, built-in exemption."""
@@ -135,11 +186,37 @@ class RouteResolver:
             return PLAIN_ROUTE
         return self._resolve(router, app, scope, 0)
 
+    def may_force_on(self, scope: Scope) -> bool:
+        """Whether any endpoint this app routes to is marked ``force_maintenance_mode_on``."""
+        app = self._app or scope.get("app")
+        last = self._last_answer
+        # Every request asks this: answer from the last app's index while it is current.
+        if last is not None and last[0] is app and last[1].is_current(last[2]):
+            return last[3]
+        router = _router_of(app)
+        if router is None:
+            return True
+        answer = self._tree_forced_on(router, app, 0)
+        index = self._indexes[id(router)]
+        self._last_answer = None if index.mounted else (app, index, router, answer)
+        return answer
+
+    def _tree_forced_on(self, router: Router, owner: object, depth: int) -> bool:
+        index = self._index(router, owner)
+        if index.forced_on:
+            return True
+        if depth >= _MAX_MOUNT_DEPTH:
+            return bool(index.mounted)
+        for app in index.mounted:
+            sub_router = _router_of(app)
+            if sub_router is not None and self._tree_forced_on(sub_router, app, depth + 1):
+                return True
+        return False
+
     def _index(self, router: Router, owner: object) -> _RouterIndex:
-        signature = _signature(router)
         index = self._indexes.get(id(router))
-        if index is None or index.signature != signature or index.router() is not router:
-            index = _RouterIndex(router, owner, signature)
+        if index is None or index.router() is not router or not index.is_current(router):
+            index = _RouterIndex(router, owner)
             self._indexes = {
                 key: value for key, value in self._indexes.items() if value.router() is not None
             }

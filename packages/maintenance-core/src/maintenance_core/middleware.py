@@ -47,6 +47,10 @@ class FrameworkAdapter(Protocol):
         """Which route this scope reaches: does it exist, which marker, built-in exemption."""
         ...
 
+    # Optional: ``may_force_on(scope) -> bool``, whether any route of the app the
+    # scope belongs to is marked forced on. When an adapter has it and it says
+    # no, a request while maintenance is off is passed on without a route lookup.
+
     def connection(self, scope: Scope, receive: Receive, send: Send) -> Any:
         """The framework's request object, handed to ``exempt_handler``/``response_handler``."""
         ...
@@ -127,6 +131,7 @@ class MaintenanceGuard:
         self.response_handler = response_handler
         self.state = StateReader(backend, enable_maintenance)
         self.response = response or MaintenanceResponse()
+        self._may_force_on: Callable[[Scope], bool] | None = getattr(adapter, "may_force_on", None)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
         """Answer *scope* with the maintenance response, or pass it to *app* untouched."""
@@ -141,6 +146,14 @@ class MaintenanceGuard:
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
         if scope["type"] not in ("http", "websocket"):
+            await app(scope, receive, send)
+            return
+        if (
+            self._may_force_on is not None
+            and not self._may_force_on(scope)
+            and not await self.state.is_on()
+        ):
+            # Maintenance is off and no route is forced on: nothing can block this request.
             await app(scope, receive, send)
             return
         route = self.adapter.resolve_route(scope)

@@ -12,6 +12,8 @@ import httpx
 import pytest
 from maintenance_core import LocalFileBackend, MemoryBackend
 
+from tests.support.waiting import eventually
+
 from .flavors import FLAVORS, Flavor
 
 pytestmark = pytest.mark.anyio
@@ -101,13 +103,17 @@ async def test_enable_flag_replaces_the_backend_state(
 
 
 async def test_file_backend_written_by_another_writer(flavor: Flavor, tmp_path: Path) -> None:
+    # The backend checks the file every check_interval (0.5 s by default): a change
+    # written by another writer shows within that, not necessarily on the next request.
     state = tmp_path / "state.txt"
     async with client(flavor.build(backend=LocalFileBackend(state))) as c:
         assert (await c.get("/")).status_code == 200
         state.write_text("1")
-        assert_default_503(await c.get("/"))
+        on = await eventually(lambda: c.get("/"), lambda r: r.status_code != 200, timeout=2.0)
+        assert_default_503(on)
         state.write_text("0")
-        assert (await c.get("/")).status_code == 200
+        off = await eventually(lambda: c.get("/"), lambda r: r.status_code != 503, timeout=2.0)
+        assert off.status_code == 200
 
 
 # --- markers and built-in exemptions -------------------------------------------------------

@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 import threading
+import traceback
 from pathlib import Path
 
 import anyio
@@ -21,6 +22,8 @@ from maintenance_core import (
     parse_state,
 )
 from maintenance_core.backends import require_writable
+
+from tests.support.waiting import eventually
 
 from ._helpers import names_in
 
@@ -122,9 +125,10 @@ async def test_env_backend_default_variable_name_is_maintenance_mode(
     assert backend.var_name == "MAINTENANCE_MODE"
     assert await backend.get_value() is False
     monkeypatch.setenv("MAINTENANCE_MODE", "yes")
-    assert await backend.get_value() is True
+    assert await backend.get_value() is False  # the first read's value is kept
+    assert await EnvVarBackend().get_value() is True  # a new backend reads it again
     monkeypatch.setenv("MAINTENANCE_MODE", " OFF ")
-    assert await backend.get_value() is False
+    assert await EnvVarBackend().get_value() is False
     assert "MAINTENANCE_MODE" in backend.describe()
 
 
@@ -136,7 +140,8 @@ async def test_env_backend_custom_variable_name(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("MAINTENANCE_MODE", "1")  # the default name must not be read
     assert await backend.get_value() is False
     monkeypatch.setenv("MY_APP_MAINTENANCE", "True")
-    assert await backend.get_value() is True
+    assert await backend.get_value() is False  # the first read's value is kept
+    assert await EnvVarBackend(var_name="MY_APP_MAINTENANCE").get_value() is True
     assert "MY_APP_MAINTENANCE" in backend.describe()
 
 
@@ -151,11 +156,68 @@ async def test_env_backend_subclass_changes_default_name(monkeypatch: pytest.Mon
 
 
 async def test_env_backend_unset_and_empty_mean_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    backend = EnvVarBackend(var_name="MAINT_UNDER_TEST")
     monkeypatch.delenv("MAINT_UNDER_TEST", raising=False)
-    assert await backend.get_value() is False
+    assert await EnvVarBackend(var_name="MAINT_UNDER_TEST").get_value() is False
     monkeypatch.setenv("MAINT_UNDER_TEST", "")
-    assert await backend.get_value() is False
+    assert await EnvVarBackend(var_name="MAINT_UNDER_TEST").get_value() is False
+
+
+async def test_env_backend_reads_the_variable_at_the_first_read_not_when_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MAINT_UNDER_TEST", raising=False)
+    backend = EnvVarBackend(var_name="MAINT_UNDER_TEST")
+    monkeypatch.setenv("MAINT_UNDER_TEST", "on")  # set after building, before reading
+    assert await backend.get_value() is True
+
+
+async def test_env_backend_parses_the_variable_once_and_keeps_its_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parsed: list[str] = []
+
+    def counting_parse_state(raw: str) -> bool:
+        parsed.append(raw)
+        return parse_state(raw)
+
+    monkeypatch.setattr("maintenance_core.backends.parse_state", counting_parse_state)
+    monkeypatch.setenv("MAINT_UNDER_TEST", "yes")
+    backend = EnvVarBackend(var_name="MAINT_UNDER_TEST")
+
+    for _ in range(200):
+        assert await backend.get_value() is True
+    assert parsed == ["yes"]
+
+    # The environment changes later: this backend keeps what it read, a new one does not.
+    monkeypatch.setenv("MAINT_UNDER_TEST", "no")
+    assert await backend.get_value() is True
+    assert parsed == ["yes"]
+    assert await EnvVarBackend(var_name="MAINT_UNDER_TEST").get_value() is False
+    assert parsed == ["yes", "no"]
+
+
+async def test_env_backend_bad_value_raises_a_fresh_error_on_every_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MAINT_UNDER_TEST", "sometimes")
+    backend = EnvVarBackend(var_name="MAINT_UNDER_TEST")
+    errors: list[InvalidStateValueError] = []
+    depths: list[int] = []
+    for _ in range(5):
+        with pytest.raises(InvalidStateValueError, match="sometimes") as raised:
+            await backend.get_value()
+        errors.append(raised.value)
+        depths.append(len(traceback.extract_tb(raised.value.__traceback__)))
+
+    # A new exception object each time, so one traceback does not grow read after read.
+    assert len({id(error) for error in errors}) == len(errors)
+    assert len(set(depths)) == 1
+
+    # Fixing the variable later does not change this backend; a new one reads the fix.
+    monkeypatch.setenv("MAINT_UNDER_TEST", "on")
+    with pytest.raises(InvalidStateValueError, match="sometimes"):
+        await backend.get_value()
+    assert await EnvVarBackend(var_name="MAINT_UNDER_TEST").get_value() is True
 
 
 async def test_env_backend_garbage_raises(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -369,6 +431,169 @@ async def test_file_backend_unwritable_directory_raises_os_error_at_set() -> Non
     with pytest.raises(OSError):  # noqa: PT011 - the errno depends on the kernel
         await backend.set_value(True)
     assert await backend.get_value() is False
+
+
+# --- LocalFileBackend: reads served from memory, checked every check_interval ----------------
+
+
+class FileSpy:
+    """Counts a :class:`LocalFileBackend`'s metadata checks and file reads."""
+
+    def __init__(self, backend: LocalFileBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.stats = 0
+        self.reads = 0
+        real_stat, real_read = backend._stat, backend._read
+
+        def stat() -> tuple[int, int, int] | None:
+            self.stats += 1
+            return real_stat()
+
+        def read() -> str:
+            self.reads += 1
+            return real_read()
+
+        monkeypatch.setattr(backend, "_stat", stat)
+        monkeypatch.setattr(backend, "_read", read)
+
+
+async def _read_or_error(backend: BaseStateBackend) -> bool | InvalidStateValueError:
+    try:
+        return await backend.get_value()
+    except InvalidStateValueError as exc:
+        return exc
+
+
+def test_file_backend_check_interval_defaults_to_half_a_second_and_must_not_be_negative(
+    tmp_path: Path,
+) -> None:
+    assert LocalFileBackend(tmp_path / "state.txt").check_interval == 0.5
+    assert LocalFileBackend(tmp_path / "state.txt", check_interval=0).check_interval == 0
+    with pytest.raises(ValueError, match="check_interval"):
+        LocalFileBackend(tmp_path / "state.txt", check_interval=-1)
+
+
+async def test_file_backend_does_not_open_the_file_on_every_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "state.txt"
+    path.write_text("1", encoding="utf-8")
+    backend = LocalFileBackend(path, check_interval=60)
+    spy = FileSpy(backend, monkeypatch)
+
+    for _ in range(200):
+        assert await backend.get_value() is True
+    assert spy.reads == 1
+    assert spy.stats == 1
+
+    # Within the interval, another writer's change is not even looked for.
+    await LocalFileBackend(path).set_value(False)
+    assert await backend.get_value() is True
+    assert (spy.reads, spy.stats) == (1, 1)
+
+
+async def test_file_backend_set_value_updates_its_own_reads_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "state.txt"
+    backend = LocalFileBackend(path, check_interval=60)
+    spy = FileSpy(backend, monkeypatch)
+    assert await backend.get_value() is False  # no file: off, nothing to open
+    await backend.set_value(True)
+    assert await backend.get_value() is True
+    await backend.set_value(False)
+    assert await backend.get_value() is False
+    assert spy.reads == 0
+    assert path.read_text(encoding="utf-8") == "0"
+
+
+async def test_file_backend_with_zero_interval_checks_every_read_but_reads_only_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "state.txt"
+    path.write_text("0", encoding="utf-8")
+    backend = LocalFileBackend(path, check_interval=0)
+    spy = FileSpy(backend, monkeypatch)
+
+    for _ in range(50):
+        assert await backend.get_value() is False
+    assert spy.stats == 50
+    assert spy.reads == 1
+
+    await LocalFileBackend(path).set_value(True)  # another writer
+    assert await backend.get_value() is True  # the very next read sees it
+    assert spy.reads == 2
+
+
+async def test_file_backend_sees_another_writers_change_within_the_check_interval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "state.txt"
+    reader = LocalFileBackend(path, check_interval=0.2)
+    writer = LocalFileBackend(path, check_interval=0.2)  # another worker, or the CLI
+    assert await reader.get_value() is False  # no file yet
+    spy = FileSpy(reader, monkeypatch)
+
+    await writer.set_value(True)
+    assert await eventually(reader.get_value, lambda on: on is True, timeout=1.0) is True
+    assert spy.reads == 1
+
+    # The file does not change any more: later checks stat it and do not read it again.
+    checks_when_seen = spy.stats
+
+    async def checks_so_far() -> int:
+        assert await reader.get_value() is True
+        return spy.stats
+
+    await eventually(checks_so_far, lambda checks: checks >= checks_when_seen + 2, timeout=2.0)
+    assert spy.reads == 1
+
+
+async def test_file_backend_garbage_raises_until_fixed_then_reads_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "state.txt"
+    path.write_text("0", encoding="utf-8")
+    backend = LocalFileBackend(path, check_interval=0.2)
+    spy = FileSpy(backend, monkeypatch)
+    assert await backend.get_value() is False
+
+    path.write_text("perhaps", encoding="utf-8")
+    first = await eventually(
+        lambda: _read_or_error(backend),
+        lambda result: isinstance(result, InvalidStateValueError),
+        timeout=1.0,
+    )
+    assert "perhaps" in str(first)
+
+    # Every read raises while the file stays unchanged, across later checks too,
+    # and each time with a new exception object (tracebacks do not pile up).
+    results: list[bool | InvalidStateValueError] = [first]
+    checks_when_broken = spy.stats
+
+    async def read_again() -> int:
+        results.append(await _read_or_error(backend))
+        return spy.stats
+
+    await eventually(read_again, lambda checks: checks >= checks_when_broken + 2, timeout=2.0)
+    assert all(isinstance(r, InvalidStateValueError) and r.raw == "perhaps" for r in results)
+    assert len({id(r) for r in results}) == len(results)
+
+    path.write_text("yes", encoding="utf-8")
+    fixed = await eventually(lambda: _read_or_error(backend), lambda r: r is True, timeout=1.0)
+    assert fixed is True
+
+
+async def test_file_backend_deleted_file_reads_as_off_after_the_next_check(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.txt"
+    path.write_text("1", encoding="utf-8")
+    backend = LocalFileBackend(path, check_interval=0.2)
+    assert await backend.get_value() is True
+
+    path.unlink()
+    assert await eventually(backend.get_value, lambda on: on is False, timeout=1.0) is False
+    assert not path.exists()  # reading does not create it
 
 
 # --- MemoryBackend -------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from maintenance_core import (
     overrides_of,
 )
 
+from tests.support.waiting import eventually
+
 from ._helpers import Holder, SpyEnvBackend, SpyMemoryBackend, names_in
 
 pytestmark = pytest.mark.anyio
@@ -99,8 +101,10 @@ async def test_file_override_is_visible_to_another_process_view(tmp_path: Path) 
     other = LocalFileBackend(path)  # what another worker would read
     async with MaintenanceOverride(True, backend, lambda: pytest.fail("not used")):
         assert path.read_text(encoding="utf-8") == "1"
-        assert await other.get_value() is True
-    assert await other.get_value() is False
+        assert await other.get_value() is True  # its first read
+    assert path.read_text(encoding="utf-8") == "0"
+    # Afterwards the other worker sees the change at its next file check (0.5 s by default).
+    assert await eventually(other.get_value, lambda on: on is False, timeout=2.0) is False
     assert names_in(tmp_path) == ["state.txt"]
 
 

@@ -303,11 +303,19 @@ async def test_module_functions_use_the_current_backend(
 async def test_env_default_reads_the_adapter_variable(
     registry: BackendRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("MAINTENANCE_MODE", "1")  # the core default name is not used
     assert await registry.get_maintenance_mode() is False
+    default = registry.default_backend()
+    assert isinstance(default, AppEnvBackend)
+    assert default.var_name == "CORE_TEST_APP_MAINTENANCE"
+
+    # The environment backend reads its variable once: a fresh default backend
+    # (a new process, here a reset registry) is what sees a new value.
+    registry.reset()
     monkeypatch.setenv("CORE_TEST_APP_MAINTENANCE", "on")
+    monkeypatch.setenv("MAINTENANCE_MODE", "0")
     assert await registry.get_maintenance_mode() is True
-    monkeypatch.setenv("MAINTENANCE_MODE", "0")  # the core default name is not used
-    assert await registry.get_maintenance_mode() is True
+    assert registry.default_backend() is not default
 
 
 async def test_set_on_env_default_warns_and_changes_nothing(

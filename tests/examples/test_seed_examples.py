@@ -40,6 +40,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.support.waiting import eventually
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO_ROOT / "examples"
 ENV_VAR = "FASTAPI_MAINTENANCE_MODE"
@@ -71,6 +73,23 @@ def load_example(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Loader:
         return module
 
     return load
+
+
+def load_with_env(
+    load_example: Loader, monkeypatch: pytest.MonkeyPatch, name: str, value: str | None
+) -> ModuleType:
+    """Load *name* as a fresh app that starts with ``FASTAPI_MAINTENANCE_MODE`` = *value*.
+
+    The environment backend reads its variable once, at its first read, so a running
+    app does not see a later change: each environment gets its own app, and a fresh
+    default backend (as a restarted process would).
+    """
+    registry.reset()
+    if value is None:
+        monkeypatch.delenv(ENV_VAR, raising=False)
+    else:
+        monkeypatch.setenv(ENV_VAR, value)
+    return load_example(name)
 
 
 def client_for(app: Any) -> httpx.AsyncClient:
@@ -482,8 +501,13 @@ async def test_combining_features_custom_response_and_exempt_handler(
     module = load_example("seed_000_combining_features")
     async with client_for(module.app) as client:
         off = await client.get("/")
-        write_state_file("1")
-        blocked = await client.get("/", headers={"User-Agent": "curl/8.0"})
+        write_state_file("1")  # as the CLI or another worker would
+        # The file backend sees it at its next check (every 0.5 s by default).
+        blocked = await eventually(
+            lambda: client.get("/", headers={"User-Agent": "curl/8.0"}),
+            lambda response: response.status_code != 200,
+            timeout=2.0,
+        )
         monitoring = await client.get("/", headers={"User-Agent": "MonitoringBot/2.1"})
         not_prefix = await client.get("/", headers={"User-Agent": "My-Monitoring/1.0"})
         admin_get = await client.get("/admin/maintenance/update")
@@ -579,10 +603,11 @@ ORIGIN = "https://frontend.example"
 async def test_cors_documented_order_503_lacks_cors_headers(
     load_example: Loader, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    module = load_example("seed_000_cors_order_as_documented")
-    async with client_for(module.app) as client:
+    off = load_with_env(load_example, monkeypatch, "seed_000_cors_order_as_documented", None)
+    async with client_for(off.app) as client:
         normal = await client.get("/", headers={"Origin": ORIGIN})
-        monkeypatch.setenv(ENV_VAR, "1")
+    on = load_with_env(load_example, monkeypatch, "seed_000_cors_order_as_documented", "1")
+    async with client_for(on.app) as client:
         maintenance = await client.get("/", headers={"Origin": ORIGIN})
 
     assert normal.status_code == 200
@@ -597,10 +622,11 @@ async def test_cors_documented_order_503_lacks_cors_headers(
 async def test_cors_fixed_order_503_has_cors_headers_and_preflight_works(
     load_example: Loader, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    module = load_example("seed_000_cors_order_fixed")
-    async with client_for(module.app) as client:
+    off = load_with_env(load_example, monkeypatch, "seed_000_cors_order_fixed", None)
+    async with client_for(off.app) as client:
         normal = await client.get("/", headers={"Origin": ORIGIN})
-        monkeypatch.setenv(ENV_VAR, "1")
+    on = load_with_env(load_example, monkeypatch, "seed_000_cors_order_fixed", "1")
+    async with client_for(on.app) as client:
         maintenance = await client.get("/", headers={"Origin": ORIGIN})
         preflight = await client.options(
             "/",
@@ -679,15 +705,16 @@ async def test_dependency_injection_dependencies_read_the_file_backend(
 async def test_monitoring_status_reports_operational_and_maintenance(
     load_example: Loader, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    module = load_example("seed_000_monitoring_status")
+    module = load_with_env(load_example, monkeypatch, "seed_000_monitoring_status", None)
     async with client_for(module.app) as client:
         operational = await client.get("/api/status")
-        monkeypatch.setenv(ENV_VAR, "1")
-        env_on = await client.get("/api/status")
-        monkeypatch.delenv(ENV_VAR)
         async with maintenance_mode_on():
             override_on = await client.get("/api/status")
         back = await client.get("/api/status")
+    # Started with FASTAPI_MAINTENANCE_MODE=1, as the example's docstring runs it.
+    env_module = load_with_env(load_example, monkeypatch, "seed_000_monitoring_status", "1")
+    async with client_for(env_module.app) as client:
+        env_on = await client.get("/api/status")
 
     maintenance = {"status": "maintenance", "message": "System is undergoing maintenance"}
     assert operational.status_code == 200

@@ -27,6 +27,8 @@ from fastapi_maintenance.backends import LocalFileBackend, MemoryBackend
 from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tests.support.waiting import eventually
+
 from .helpers import client, is_maintenance
 
 pytestmark = pytest.mark.anyio
@@ -228,14 +230,31 @@ def test_constructor_rejects_bad_arguments_with_a_clear_message() -> None:
         MaintenanceModeMiddleware(app, backend="file")  # type: ignore[arg-type]
 
 
-async def test_file_backend_changes_are_seen_by_the_next_request(tmp_path: Path) -> None:
+async def test_file_backend_changes_from_another_writer_are_seen_within_the_check_interval(
+    tmp_path: Path,
+) -> None:
     state = tmp_path / "maintenance_mode.txt"
-    app = make_app(backend=LocalFileBackend(file_path=state))
+    app = make_app(backend=LocalFileBackend(file_path=state))  # checks every 0.5 s
+    async with client(app) as c:
+        assert (await c.get("/")).status_code == 200
+        state.write_text("1")
+        on = await eventually(lambda: c.get("/"), lambda r: r.status_code != 200, timeout=2.0)
+        assert is_maintenance(on)
+        state.write_text("0")
+        off = await eventually(lambda: c.get("/"), lambda r: r.status_code != 503, timeout=2.0)
+        assert off.status_code == 200
+
+
+async def test_file_backend_with_zero_check_interval_changes_the_next_request(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "maintenance_mode.txt"
+    app = make_app(backend=LocalFileBackend(file_path=state, check_interval=0))
     async with client(app) as c:
         assert (await c.get("/")).status_code == 200
         state.write_text("1")
         assert is_maintenance(await c.get("/"))
-        state.write_text("0")
+        state.write_text("0\n")
         assert (await c.get("/")).status_code == 200
 
 

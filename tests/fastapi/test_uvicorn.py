@@ -8,9 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
+from websockets.http11 import Response
 from websockets.sync.client import connect
 
 from tests.support.servers import uvicorn_server
+from tests.support.waiting import eventually_sync
 
 
 @pytest.fixture
@@ -36,10 +38,20 @@ def test_websocket_handshake_is_refused_with_503_during_maintenance(
         ws.send("ping")
         assert ws.recv() == "ping"
 
+    def refusal() -> Response | None:
+        try:
+            with connect(f"{ws_url}/ws") as accepted:
+                # Still accepted: finish the exchange so the server closes cleanly.
+                accepted.send("ping")
+                assert accepted.recv() == "ping"
+                return None
+        except InvalidStatus as refused:
+            return refused.response
+
+    # The server's file backend sees the change at its next check (every 0.5 s).
     state_file.write_text("1")
-    with pytest.raises(InvalidStatus) as refused:
-        connect(f"{ws_url}/ws")
-    response = refused.value.response
+    response = eventually_sync(refusal, lambda r: r is not None, timeout=2.0)
+    assert response is not None
     assert response.status_code == 503
     assert dict(response.headers)["retry-after"] == "3600"
     assert b"Service temporarily unavailable due to maintenance" in response.body
@@ -53,7 +65,10 @@ def test_http_state_follows_the_file_and_markers_hold(served: str, state_file: P
     with httpx.Client(base_url=served) as c:
         assert c.get("/items").json() == ["a", "b"]
         state_file.write_text("1")
-        refused = c.get("/items")
+        # The server's file backend sees the change at its next check (every 0.5 s).
+        refused = eventually_sync(
+            lambda: c.get("/items"), lambda r: r.status_code != 200, timeout=2.0
+        )
         assert refused.status_code == 503
         assert refused.headers["retry-after"] == "3600"
         assert c.get("/health").json() == {"status": "ok"}

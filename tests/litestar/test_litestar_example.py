@@ -12,8 +12,10 @@ import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from litestar_maintenance._state import registry as litestar_registry
 
 from tests.support.servers import uvicorn_server
+from tests.support.waiting import eventually_sync
 
 from .helpers import MAINTENANCE_BODY, assert_maintenance
 
@@ -62,9 +64,12 @@ def test_example_app_maintenance_cycle(monkeypatch: pytest.MonkeyPatch, tmp_path
         assert state_file.read_text(encoding="utf-8") == "0"
         assert client.get("/").status_code == 200
 
-        # Written from outside, as the CLI or `echo 1 > file` would.
+        # Written from outside, as the CLI or `echo 1 > file` would: seen at the
+        # backend's next file check (every 0.5 s by default).
         state_file.write_text("1", encoding="utf-8")
-        assert_maintenance(client.get("/"))
+        assert_maintenance(
+            eventually_sync(lambda: client.get("/"), lambda r: r.status_code != 200, timeout=2.0)
+        )
 
 
 def test_example_default_state_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -101,18 +106,27 @@ def readme_litestar_snippet() -> str:
     return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
-def test_readme_litestar_snippet(monkeypatch: pytest.MonkeyPatch) -> None:
+def readme_litestar_app(monkeypatch: pytest.MonkeyPatch, maintenance_mode: str) -> Litestar:
+    """A fresh app from the README snippet, started with ``LITESTAR_MAINTENANCE_MODE`` set.
+
+    The environment backend reads the variable once, at its first read, so each
+    value gets its own app and default backend, as a restarted process would.
+    """
+    litestar_registry.reset()
+    monkeypatch.setenv("LITESTAR_MAINTENANCE_MODE", maintenance_mode)
     module = ModuleType("readme_litestar_snippet")
     monkeypatch.setitem(sys.modules, module.__name__, module)
     exec(compile(readme_litestar_snippet(), "README.md", "exec"), module.__dict__)
     app = module.app
     assert isinstance(app, Litestar)
+    return app
 
-    monkeypatch.setenv("LITESTAR_MAINTENANCE_MODE", "1")
-    with TestClient(app) as client:
+
+def test_readme_litestar_snippet(monkeypatch: pytest.MonkeyPatch) -> None:
+    with TestClient(readme_litestar_app(monkeypatch, "1")) as client:
         assert_maintenance(client.get("/"))
         assert client.get("/health").json() == {"status": "ok"}
         assert client.get("/admin/maintenance").json() == {"maintenance_mode": True}
-    monkeypatch.setenv("LITESTAR_MAINTENANCE_MODE", "0")
-    with TestClient(app) as client:
+    with TestClient(readme_litestar_app(monkeypatch, "0")) as client:
         assert client.get("/").json() == {"message": "Hello World"}
+        assert client.get("/admin/maintenance").json() == {"maintenance_mode": False}

@@ -25,6 +25,7 @@ from litestar_maintenance import (
     maintenance_mode_on,
     set_maintenance_mode,
 )
+from litestar_maintenance._state import registry as litestar_registry
 from litestar_maintenance.backends import (
     BaseStateBackend,
     EnvVarBackend,
@@ -32,6 +33,8 @@ from litestar_maintenance.backends import (
     MemoryBackend,
 )
 from maintenance_core import MaintenanceOverride
+
+from tests.support.waiting import eventually
 
 from .helpers import ENV_VAR, AppFactory, Gate, assert_maintenance, request_in_thread
 
@@ -90,13 +93,21 @@ def test_environment_variable_is_the_default_backend(
         assert client.get("/admin/state").json() == {"maintenance": expected == 503}
 
 
-def test_environment_backend_is_read_on_each_request(
+def test_environment_backend_is_read_once_per_app(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with TestClient(make_app(HANDLERS)) as client:
         assert client.get("/").status_code == 200
+        # Read at the first request and kept: a running app does not see a later change.
         monkeypatch.setenv(ENV_VAR, "true")
+        assert client.get("/").status_code == 200
+        assert client.get("/admin/state").json() == {"maintenance": False}
+
+    # A new app with a new default backend (a restarted process) reads the new value.
+    litestar_registry.reset()
+    with TestClient(make_app(HANDLERS)) as client:
         assert_maintenance(client.get("/"))
+        assert client.get("/admin/state").json() == {"maintenance": True}
 
 
 def test_set_maintenance_mode_on_the_env_backend_changes_nothing(
@@ -134,30 +145,45 @@ def test_configure_backend_before_building_the_app(make_app: AppFactory, tmp_pat
 
 
 @pytest.mark.anyio
-async def test_local_file_written_from_outside_changes_the_next_request(
+async def test_local_file_written_from_outside_changes_the_state_within_the_check_interval(
     make_app: AppFactory, tmp_path: Path, log_records: list[logging.LogRecord]
 ) -> None:
+    # The backend checks the file every 0.5 s (its default check_interval): a change
+    # written from outside shows within that, not necessarily on the next request.
     state_file = tmp_path / "state.txt"
     app = make_app(HANDLERS, backend=LocalFileBackend(state_file))
     async with AsyncTestClient(app) as client:
         assert (await client.get("/")).status_code == 200  # no file yet: off
 
         state_file.write_text("1\n", encoding="utf-8")
-        assert_maintenance(await client.get("/"))
+        on = await eventually(lambda: client.get("/"), lambda r: r.status_code != 200, timeout=2.0)
+        assert_maintenance(on)
 
         state_file.write_text("off", encoding="utf-8")
-        assert (await client.get("/")).status_code == 200
+        off = await eventually(lambda: client.get("/"), lambda r: r.status_code != 503, timeout=2.0)
+        assert off.status_code == 200
 
         # An unreadable value: the last known state (off) is kept, no 500, logged once.
         state_file.write_text("perhaps", encoding="utf-8")
+        statuses: list[int] = []
+
+        async def errors_logged() -> list[logging.LogRecord]:
+            statuses.append((await client.get("/")).status_code)
+            return [r for r in log_records if r.levelno == logging.ERROR]
+
+        await eventually(errors_logged, lambda found: len(found) > 0, timeout=2.0)
         assert (await client.get("/")).status_code == 200
         assert (await client.get("/")).status_code == 200
+        assert set(statuses) == {200}
         errors = [r for r in log_records if r.levelno == logging.ERROR]
         assert len(errors) == 1
         assert "perhaps" in errors[0].getMessage()
 
         state_file.write_text("yes", encoding="utf-8")
-        assert_maintenance(await client.get("/"))
+        fixed = await eventually(
+            lambda: client.get("/"), lambda r: r.status_code != 200, timeout=2.0
+        )
+        assert_maintenance(fixed)
         assert any("readable again" in r.getMessage() for r in log_records)
 
 

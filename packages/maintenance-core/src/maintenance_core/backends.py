@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -84,6 +85,13 @@ class BaseStateBackend(ABC):
     async def set_value(self, value: bool) -> None:
         """Store a maintenance state."""
 
+    async def read_now(self) -> bool:
+        """Read the stored state from its source, bypassing any cache, raising on errors.
+
+        The CLI uses this; requests use :meth:`get_value`, which may answer from memory.
+        """
+        return await self.get_value()
+
     def describe(self) -> str:
         """A short human-readable description, used in logs and by the CLI."""
         return type(self).__name__
@@ -103,6 +111,9 @@ class BaseStateBackend(ABC):
 class EnvVarBackend(BaseStateBackend):
     """Read the state from an environment variable (read-only).
 
+    The variable is read and parsed once, at the first read: the environment of
+    a running process does not change, and requests pay nothing for it.
+
     Args:
         var_name: The variable to read. ``None`` uses the adapter's default
             (``FASTAPI_MAINTENANCE_MODE`` for FastAPI).
@@ -113,13 +124,24 @@ class EnvVarBackend(BaseStateBackend):
 
     def __init__(self, var_name: str | None = None) -> None:
         self.var_name = var_name or self.default_var_name
+        self._raw: str | None = None
+        self._value: bool | None = None
 
     async def get_value(self) -> bool:
-        """Parse the variable; an unset or empty variable means off.
+        """The variable's state; unset or empty means off.
 
         Raises:
             InvalidStateValueError: if the variable holds an unrecognised value.
         """
+        value = self._value
+        if value is not None:
+            return value
+        if self._raw is None:
+            self._raw = os.environ.get(self.var_name, "")
+        self._value = parse_state(self._raw)  # raises a fresh error for a bad value
+        return self._value
+
+    async def read_now(self) -> bool:
         return parse_state(os.environ.get(self.var_name, ""))
 
     async def set_value(self, value: bool) -> None:
@@ -141,28 +163,73 @@ class LocalFileBackend(BaseStateBackend):
     A missing file means off. Writes go to a temporary file in the same directory
     that then replaces the state file, so a reader never sees a half-written value.
 
+    Reads are served from memory. At most every ``check_interval`` seconds a
+    read looks at the file's metadata (one ``stat``, no ``open``) and reads the
+    file again only if it was replaced or changed, so a change written by
+    another process (the CLI, another worker) is seen within that interval.
+
     Args:
         file_path: Path of the state file.
+        check_interval: Seconds between checks for changes made by other
+            processes; ``0`` checks on every read.
     """
 
-    def __init__(self, file_path: str | os.PathLike[str]) -> None:
+    def __init__(self, file_path: str | os.PathLike[str], *, check_interval: float = 0.5) -> None:
         if not str(file_path):
             raise ValueError("LocalFileBackend needs a file_path, e.g. 'maintenance_mode.txt'.")
+        if check_interval < 0:
+            raise ValueError("check_interval must be zero or positive.")
         self.file_path = os.fspath(file_path)
+        self.check_interval = check_interval
+        self._value: bool | None = None
+        self._error: Exception | None = None
+        self._stamp: tuple[int, int, int] | None = None
+        self._checked_at = float("-inf")
 
     async def get_value(self) -> bool:
-        """Read and parse the file.
+        """The file's state, re-read only when the file changed.
 
         Raises:
             InvalidStateValueError: if the file holds an unrecognised value.
             OSError: if the file exists but cannot be read.
         """
-        raw = await anyio.to_thread.run_sync(self._read)
-        return parse_state(raw)
+        now = time.monotonic()
+        if now - self._checked_at < self.check_interval:
+            if self._error is not None:
+                raise _fresh(self._error)
+            if self._value is not None:
+                return self._value
+        self._checked_at = now
+        try:
+            stamp = self._stat()
+            if stamp == self._stamp and self._error is None and self._value is not None:
+                return self._value
+            raw = await anyio.to_thread.run_sync(self._read) if stamp is not None else ""
+            value = parse_state(raw)
+        except Exception as exc:
+            self._error = exc
+            raise
+        self._value, self._stamp, self._error = value, stamp, None
+        return value
+
+    async def read_now(self) -> bool:
+        self._checked_at = float("-inf")
+        self._stamp = None
+        return await self.get_value()
 
     async def set_value(self, value: bool) -> None:
         """Atomically replace the file with ``"1"`` or ``"0"``."""
         await anyio.to_thread.run_sync(self._write, self._bool_to_str(value))
+        self._value, self._error = bool(value), None
+        self._stamp = self._stat()
+        self._checked_at = time.monotonic()
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            info = os.stat(self.file_path)
+        except FileNotFoundError:
+            return None
+        return (info.st_ino, info.st_mtime_ns, info.st_size)
 
     def _read(self) -> str:
         try:
@@ -187,6 +254,16 @@ class LocalFileBackend(BaseStateBackend):
 
     def describe(self) -> str:
         return f"file: {self.file_path}"
+
+
+def _fresh(error: Exception) -> Exception:
+    """A new exception like *error*, so re-raising does not grow one traceback forever."""
+    if isinstance(error, InvalidStateValueError):
+        return InvalidStateValueError(error.raw)
+    try:
+        return type(error)(*error.args)
+    except Exception:
+        return error
 
 
 class MemoryBackend(BaseStateBackend):

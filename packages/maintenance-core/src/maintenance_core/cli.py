@@ -149,7 +149,7 @@ def build_cli(prog_name: str, version: str, registry: BackendRegistry) -> typer.
                     action = f"write the maintenance state ({state_backend.describe()})"
                     await state_backend.set_value(new_value)
                 action = f"read the maintenance state ({state_backend.describe()})"
-                return await state_backend.get_value()
+                return await state_backend.read_now()
             finally:
                 close = getattr(state_backend, "aclose", None)
                 if close is not None:

@@ -202,10 +202,10 @@ class RedisBackend(BaseStateBackend):
         return (snapshot.leases_on, snapshot.leases_off) if snapshot else (0, 0)
 
     async def get_value(self) -> bool:
-        """The stored state, from memory; Redis is only asked before the first read.
+        """The stored state, from memory; never raises and never waits on an outage.
 
-        Raises:
-            RedisUnavailableError: if no state was ever read and Redis does not answer.
+        Redis is asked directly only until the first state is known; while it
+        is unreachable, the last known state (else ``fallback``) is returned.
         """
         self._ensure_sync()
         snapshot = self._snapshot
@@ -213,6 +213,20 @@ class RedisBackend(BaseStateBackend):
             return snapshot.state
         if self._failing is not None:
             return self.fallback
+        try:
+            snapshot = await self._read(self._loop_state().client)
+        except (RedisError, OSError) as exc:
+            self._mark_failing(exc)
+            return self.fallback
+        self._snapshot = snapshot
+        return snapshot.state
+
+    async def read_now(self) -> bool:
+        """Read the state from Redis now.
+
+        Raises:
+            RedisUnavailableError: if Redis does not answer.
+        """
         try:
             snapshot = await self._read(self._loop_state().client)
         except (RedisError, OSError) as exc:
@@ -429,6 +443,8 @@ class RedisLeases:
                 self._off -= 1
             try:
                 await self._backend._drop_lease(value, lease_id)
+                # Forget the released lease now rather than at the next change message.
+                await self._backend._refresh(self._backend._loop_state().client)
             except (RedisError, OSError) as exc:
                 logger.error(
                     "Could not release a maintenance lease on %s (%s); it expires within %ss.",

@@ -1,0 +1,221 @@
+"""Redis going away and coming back under a FastAPI app: requests never fail or wait,
+the outage and the recovery are each logged once."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import anyio
+import fastapi_maintenance as fm
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+from fastapi_maintenance import MaintenanceModeMiddleware
+from maintenance_core import overrides_of
+from maintenance_core.redis_backend import RedisBackend, RedisUnavailableError
+
+from tests.support.redis_server import RedisServer
+from tests.support.servers import free_port
+
+from .conftest import BackendFactory
+from .helpers import eventually, stays
+
+pytestmark = pytest.mark.anyio
+
+
+def _app(backend: RedisBackend) -> FastAPI:
+    app = FastAPI()
+    app.add_middleware(MaintenanceModeMiddleware, backend=backend)
+
+    @app.get("/items")
+    async def items() -> list[str]:
+        return ["a", "b"]
+
+    return app
+
+
+def _client(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app")
+
+
+def _records(caplog: pytest.LogCaptureFixture, level: int) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.levelno == level]
+
+
+def _errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+async def test_the_last_known_state_is_served_while_redis_is_down_and_followed_after(
+    make_backend: BackendFactory, own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    backend = make_backend(url=own_redis.url, resync_interval=30)
+    writer = make_backend(url=own_redis.url)
+    await writer.set_value(True)
+    statuses: list[int] = []
+
+    async with _client(_app(backend)) as http:
+
+        async def answers(status: int) -> bool:
+            response = await http.get("/items")
+            statuses.append(response.status_code)
+            return response.status_code == status
+
+        assert await answers(503)  # state on, known
+        assert _errors(caplog) == []
+
+        own_redis.stop()
+        await eventually(lambda: _errors(caplog), within=5.0, what="the outage is logged")
+        assert await answers(503)
+        # Several reconnection attempts later: still the last known state, still one line.
+        await stays(lambda: answers(503), duration=1.5, what="503 while Redis is down")
+        assert set(statuses) == {503}
+        [outage] = _errors(caplog)
+        message = outage.getMessage()
+        assert "Redis" in message
+        assert own_redis.url in message
+        assert "last known state: maintenance is on" in message
+
+        # Changing anything needs Redis: that fails loudly, and nothing is counted.
+        with pytest.raises(RedisUnavailableError):
+            await writer.set_value(False)
+        with pytest.raises(RedisUnavailableError):
+            async with fm.maintenance_mode_on(backend=backend):
+                pytest.fail("the override must not be entered")
+        assert overrides_of(backend).held == (0, 0)
+        caplog.clear()
+
+        own_redis.start()  # same port, empty: nothing is saved
+        restarted = make_backend(url=own_redis.url)
+        await restarted.set_value(False)
+        await eventually(lambda: answers(200), within=5.0, what="the app follows after restart")
+        recovered = [r.getMessage() for r in _records(caplog, logging.WARNING)]
+        assert len(recovered) == 1, recovered
+        assert "Redis is reachable again" in recovered[0]
+        assert "maintenance is off" in recovered[0]
+        assert _errors(caplog) == []
+
+        # The app is subscribed again: a change reaches it by message (resync is 30 s away).
+        await restarted.set_value(True)
+        await eventually(lambda: answers(503), within=1.0, what="the app follows a message")
+        assert 500 not in statuses
+
+
+@pytest.mark.parametrize("fallback", [False, True])
+async def test_with_no_state_known_the_fallback_is_served_without_waiting(
+    fallback: bool, make_backend: BackendFactory
+) -> None:
+    down = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    backend = make_backend(url=down, resync_interval=30, fallback=fallback)
+    expected = 503 if fallback else 200
+
+    async with _client(_app(backend)) as http:
+        start = time.perf_counter()
+        first = await http.get("/items")
+        assert time.perf_counter() - start < 1.5
+        statuses = [first.status_code]
+        for _ in range(20):
+            start = time.perf_counter()
+            response = await http.get("/items")
+            assert time.perf_counter() - start < 0.1
+            statuses.append(response.status_code)
+    assert statuses == [expected] * 21
+
+
+@pytest.mark.parametrize("fallback", [False, True])
+async def test_with_no_state_known_the_outage_is_logged_once_and_the_state_followed_after(
+    fallback: bool,
+    make_backend: BackendFactory,
+    own_redis: RedisServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    own_redis.stop()  # down before anything was read
+    backend = make_backend(url=own_redis.url, resync_interval=30, fallback=fallback)
+    served = 503 if fallback else 200
+    word = "on" if fallback else "off"
+
+    async with _client(_app(backend)) as http:
+
+        async def answers(status: int) -> bool:
+            return (await http.get("/items")).status_code == status
+
+        await stays(lambda: answers(served), duration=0.5, what="the fallback is served")
+        lines = [(r.levelname, r.getMessage()) for r in caplog.records]
+        errors = [message for level, message in lines if level == "ERROR"]
+        assert len(errors) == 1, lines
+        assert "Redis" in errors[0]
+        assert f"fallback: maintenance is {word}" in errors[0]
+        # Nothing may claim a recovery while Redis is still down.
+        assert not any("again" in message for _, message in lines), lines
+        caplog.clear()
+
+        own_redis.start()
+        writer = make_backend(url=own_redis.url)
+        await writer.set_value(not fallback)  # the opposite of the fallback
+        await eventually(
+            lambda: answers(200 if fallback else 503), within=5.0, what="the stored state"
+        )
+        recovered = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(recovered) == 1, recovered
+        assert "Redis is reachable again" in recovered[0]
+        assert _errors(caplog) == []
+
+
+async def test_redis_killed_outright_is_survived_too(
+    make_backend: BackendFactory, own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    backend = make_backend(url=own_redis.url, resync_interval=30)
+    writer = make_backend(url=own_redis.url)
+    await writer.set_value(True)
+    async with _client(_app(backend)) as http:
+        assert (await http.get("/items")).status_code == 503
+        own_redis.kill()  # SIGKILL: connections drop without a goodbye
+        await eventually(lambda: _errors(caplog), within=5.0, what="the outage is logged")
+        with anyio.fail_after(1):
+            assert (await http.get("/items")).status_code == 503
+        assert len(_errors(caplog)) == 1
+
+
+async def test_a_held_lease_survives_a_redis_restart(
+    make_backend: BackendFactory, own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    ttl = 0.6
+    holder = make_backend(url=own_redis.url, resync_interval=30, lease_ttl=ttl)
+    other = make_backend(url=own_redis.url, resync_interval=30, lease_ttl=ttl)
+    await holder.get_value()
+    await other.get_value()
+
+    async def other_on() -> bool:
+        return await fm.get_maintenance_mode(other)
+
+    async with fm.maintenance_mode_on(backend=holder):
+        await eventually(other_on, within=1.0, what="the other instance is on")
+        own_redis.stop()
+        # Down: both keep the last known leases.
+        await stays(other_on, duration=2 * ttl, what="on while Redis is down")
+        assert await fm.get_maintenance_mode(holder) is True
+
+        own_redis.start()  # empty: the lease is gone from Redis...
+        client = aioredis.Redis.from_url(own_redis.url)
+        try:
+            # ...until the holder's renewal puts it back.
+            await eventually(
+                lambda: client.zcard("maintenance_mode:leases:on"), within=3.0, what="renewed"
+            )
+        finally:
+            await client.aclose()
+        await eventually(other_on, within=3.0, what="the other instance is on again")
+        await stays(other_on, duration=1.5 * ttl, what="still on after the restart")
+        assert await fm.get_maintenance_mode(holder) is True
+
+    await eventually(lambda: _is_off(other), within=1.0, what="off once released")
+    renewal_errors = [r for r in _errors(caplog) if "Cannot renew" in r.getMessage()]
+    assert len(renewal_errors) == 1, [r.getMessage() for r in renewal_errors]
+
+
+async def _is_off(backend: RedisBackend) -> bool:
+    return not await fm.get_maintenance_mode(backend)

@@ -7,10 +7,13 @@ extra, ``RedisBackend``) are maintenance-core's own.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from maintenance_core.backends import BaseStateBackend, LocalFileBackend, MemoryBackend
 from maintenance_core.backends import EnvVarBackend as _CoreEnvVarBackend
+
+# RedisBackend needs the optional redis package: it is imported only when asked for.
+from maintenance_core.backends import __getattr__ as __getattr__
 
 if TYPE_CHECKING:
     from maintenance_core.redis_backend import RedisBackend
@@ -28,12 +31,3 @@ class EnvVarBackend(_CoreEnvVarBackend):
     """
 
     default_var_name: ClassVar[str] = MAINTENANCE_MODE_ENV_VAR_NAME
-
-
-def __getattr__(name: str) -> Any:
-    # RedisBackend needs the optional redis package: import it only when asked for.
-    if name == "RedisBackend":
-        from maintenance_core.redis_backend import RedisBackend
-
-        return RedisBackend
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

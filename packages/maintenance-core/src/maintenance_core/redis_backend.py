@@ -185,6 +185,7 @@ class RedisBackend(BaseStateBackend):
         self._keys = [key, f"{key}:leases:on", f"{key}:leases:off"]
         self.channel = f"{key}:changed"
         self._loops: dict[int, _LoopState] = {}
+        self._current: _LoopState | None = None
         self._snapshot: _Snapshot | None = None
         self._failing: BaseException | None = None
         self._read_at = 0.0
@@ -207,8 +208,17 @@ class RedisBackend(BaseStateBackend):
         Redis is asked directly only until the first state is known; while it
         is unreachable, the last known state (else ``fallback``) is returned.
         """
-        self._ensure_sync()
         snapshot = self._snapshot
+        current = self._current
+        if (
+            snapshot is not None
+            and current is not None
+            and current.task is not None
+            and not current.task.done()
+            and current.loop is asyncio.get_running_loop()
+        ):
+            return snapshot.state  # the path of every request
+        self._ensure_sync()
         if snapshot is not None:
             return snapshot.state
         if self._failing is not None:
@@ -284,6 +294,7 @@ class RedisBackend(BaseStateBackend):
         state = self._loop_state()
         if state.task is None or state.task.done():
             state.task = state.loop.create_task(self._sync_forever(state.client))
+        self._current = state
 
     async def _sync_forever(self, client: aioredis.Redis) -> None:
         backoff = 0.05
@@ -361,6 +372,8 @@ class RedisBackend(BaseStateBackend):
         state = self._loops.pop(id(asyncio.get_running_loop()), None)
         if state is None:
             return
+        if self._current is state:
+            self._current = None
         if state.task is not None:
             state.task.cancel()
             with suppress(asyncio.CancelledError, Exception):
@@ -400,10 +413,10 @@ class RedisLeases:
 
     @property
     def active(self) -> bool | None:
-        fleet_on, fleet_off = self._backend.fleet_leases
-        if self._on or fleet_on:
+        snapshot = self._backend._snapshot
+        if self._on or (snapshot is not None and snapshot.leases_on):
             return True
-        if self._off or fleet_off:
+        if self._off or (snapshot is not None and snapshot.leases_off):
             return False
         return None
 

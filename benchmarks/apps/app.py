@@ -22,6 +22,7 @@ Maintenance is switched on for the ``on`` variants through the backend itself
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -30,7 +31,9 @@ BACKEND = os.environ.get("BENCH_BACKEND", "none")
 app = FastAPI()
 
 
-@app.get("/")
+# response_model=None: serialised as for an unannotated endpoint (the README's example),
+# without a pydantic response model built from the return annotation.
+@app.get("/", response_model=None)
 async def root() -> dict[str, str]:
     return {"message": "Hello World"}
 
@@ -46,6 +49,7 @@ if BACKEND != "none":
             f"{fastapi_maintenance.__version__} from {fastapi_maintenance.__file__}"
         )
 
+    backend: Any  # the backend classes of two different packages
     if BACKEND == "env":
         from fastapi_maintenance.backends import EnvVarBackend
 
@@ -55,7 +59,7 @@ if BACKEND != "none":
 
         backend = LocalFileBackend(file_path=os.environ["BENCH_FILE_PATH"])
     elif BACKEND == "redis":
-        from fastapi_maintenance.backends import RedisBackend  # type: ignore[attr-defined]
+        from fastapi_maintenance.backends import RedisBackend
 
         backend = RedisBackend(url=os.environ["BENCH_REDIS_URL"])
     else:

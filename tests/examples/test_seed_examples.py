@@ -132,6 +132,20 @@ async def while_held(
     return result[0]
 
 
+def run_example_script(name: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``examples/<name>`` as a script in *cwd*, without the maintenance env var."""
+    env = {key: value for key, value in os.environ.items() if key != ENV_VAR}
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / name)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def read_state_file(name: str = STATE_FILE) -> str:
     return Path(name).read_text(encoding="utf-8")
 
@@ -420,16 +434,7 @@ async def test_custom_backend_override_leaves_a_configured_file_backend_alone(
 
 
 def test_custom_backend_script_runs(tmp_path: Path) -> None:
-    env = {key: value for key, value in os.environ.items() if key != ENV_VAR}
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLES / "seed_002_custom_backend.py")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_example_script("seed_002_custom_backend.py", tmp_path)
     assert result.returncode == 0, result.stderr
     assert "[(True, False)]" in result.stdout
     assert (tmp_path / "custom_file.txt").read_text(encoding="utf-8") == "0"
@@ -464,16 +469,7 @@ async def test_nesting_asserts_detect_maintenance_left_on(
 
 
 def test_nesting_script_runs(tmp_path: Path) -> None:
-    env = {key: value for key, value in os.environ.items() if key != ENV_VAR}
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLES / "seed_002_nesting.py")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_example_script("seed_002_nesting.py", tmp_path)
     assert result.returncode == 0, result.stderr
     assert "nesting works" in result.stdout
     assert "[True]" in result.stdout

@@ -15,7 +15,6 @@ from typing import Any
 import anyio
 import pytest
 from litestar import get, post
-from litestar.params import FromPath
 from litestar.testing import AsyncTestClient, TestClient
 from litestar_maintenance import (
     configure_backend,
@@ -38,6 +37,13 @@ from tests.support.waiting import eventually
 
 from .helpers import ENV_VAR, AppFactory, Gate, assert_maintenance, request_in_thread
 
+try:  # the path marker of newer Litestar; older releases infer path parameters by name
+    from litestar.params import FromPath
+
+    PathValue: Any = FromPath[str]
+except ImportError:  # pragma: no cover - Litestar < 2.19
+    PathValue = str
+
 
 @get("/")
 async def index() -> dict[str, str]:
@@ -58,7 +64,7 @@ async def read_state() -> dict[str, bool]:
 
 @post("/admin/state/{value:str}", status_code=200)
 @force_maintenance_mode_off
-async def write_state(value: FromPath[str]) -> dict[str, bool]:
+async def write_state(value: PathValue) -> dict[str, bool]:
     await set_maintenance_mode(value == "on")
     return {"maintenance": await get_maintenance_mode()}
 

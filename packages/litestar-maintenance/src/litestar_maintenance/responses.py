@@ -29,21 +29,10 @@ def maintenance_page(
 ) -> Callable[[Request[Any, Any, Any]], Response[bytes]]:
     """A ``response_handler`` that shows browsers an HTML maintenance page.
 
-    Requests whose ``Accept`` header prefers ``text/html`` over
-    ``application/json`` get a small HTML page (``503``, ``Retry-After: 3600``,
-    ``Cache-Control: no-store``); every other request, including one without
-    ``Accept`` or with only ``*/*``, gets the default JSON ``503``. Both vary on
-    ``Accept``. The page is rendered once, here.
-
-    Args:
-        title: the page title and heading; ``"Down for maintenance"`` by default.
-        message: the text under the heading; a default sentence when ``None``.
-        refresh: seconds after which browsers reload the page by themselves, or
-            ``None`` for no reload.
-
-    Raises:
-        TypeError: *title* or *message* is not a string.
-        ValueError: *refresh* is not a positive int.
+    Browsers (an ``Accept`` that prefers ``text/html``) get the page, every
+    other client the default JSON ``503``; both are prepared once, here. The
+    arguments, and the errors for bad ones, are those of
+    :class:`maintenance_core.page.MaintenancePage`.
     """
     page = MaintenancePage(title, message, refresh)
 

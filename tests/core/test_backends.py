@@ -22,6 +22,8 @@ from maintenance_core import (
     parse_state,
 )
 from maintenance_core.backends import require_writable
+from maintenance_core.errors import StateWriteError
+from maintenance_core.state import MaintenanceState
 
 from tests.support.waiting import eventually
 
@@ -175,12 +177,13 @@ async def test_env_backend_parses_the_variable_once_and_keeps_its_value(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     parsed: list[str] = []
+    original = MaintenanceState.from_text
 
-    def counting_parse_state(raw: str) -> bool:
+    def counting_from_text(raw: str) -> MaintenanceState:
         parsed.append(raw)
-        return parse_state(raw)
+        return original(raw)
 
-    monkeypatch.setattr("maintenance_core.backends.parse_state", counting_parse_state)
+    monkeypatch.setattr(MaintenanceState, "from_text", counting_from_text)
     monkeypatch.setenv("MAINT_UNDER_TEST", "yes")
     backend = EnvVarBackend(var_name="MAINT_UNDER_TEST")
 
@@ -330,8 +333,10 @@ async def test_file_backend_failed_write_leaves_no_temporary_files(tmp_path: Pat
     target = tmp_path / "state.txt"
     target.mkdir()
     backend = LocalFileBackend(target)
-    with pytest.raises(IsADirectoryError):
+    with pytest.raises(StateWriteError, match="Cannot write the maintenance state to") as info:
         await backend.set_value(True)
+    assert isinstance(info.value.__cause__, IsADirectoryError)
+    assert isinstance(info.value, OSError)  # still an OSError for code catching that
     assert names_in(tmp_path) == ["state.txt"]
     assert target.is_dir()
 
@@ -411,8 +416,10 @@ def test_file_backend_empty_path_raises_value_error() -> None:
 async def test_file_backend_missing_directory_raises_os_error_at_set(tmp_path: Path) -> None:
     backend = LocalFileBackend(tmp_path / "does-not-exist" / "state.txt")  # no error yet
     assert await backend.get_value() is False
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(StateWriteError, match="Cannot write the maintenance state to") as info:
         await backend.set_value(True)
+    assert isinstance(info.value.__cause__, FileNotFoundError)
+    assert isinstance(info.value, OSError)  # still an OSError for code catching that
     assert not (tmp_path / "does-not-exist").exists()
 
 
@@ -420,8 +427,10 @@ async def test_file_backend_parent_is_a_file_raises_os_error_at_set(tmp_path: Pa
     parent = tmp_path / "plain-file"
     parent.write_text("x", encoding="utf-8")
     backend = LocalFileBackend(parent / "state.txt")
-    with pytest.raises(NotADirectoryError):
+    with pytest.raises(StateWriteError, match="Cannot write the maintenance state to") as info:
         await backend.set_value(True)
+    assert isinstance(info.value.__cause__, NotADirectoryError)
+    assert isinstance(info.value, OSError)  # still an OSError for code catching that
     assert parent.read_text(encoding="utf-8") == "x"
 
 

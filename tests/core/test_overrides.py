@@ -497,8 +497,8 @@ async def test_read_error_while_entering_propagates_and_counts_nothing(
     # The lock was released and the next override works normally.
     backend.fail_get = None
     async with registry.maintenance_mode_on(backend):
-        assert backend._value is True
-    assert backend._value is False
+        assert backend._state.on is True
+    assert backend._state.on is False
     assert overrides_of(backend).held == (0, 0)
 
 
@@ -528,8 +528,8 @@ async def test_write_error_while_entering_propagates_and_counts_nothing(
 
     backend.fail_set = None
     async with MaintenanceOverride(value, backend, registry.current_backend):
-        assert backend._value is value
-    assert backend._value is (not value)
+        assert backend._state.on is value
+    assert backend._state.on is (not value)
 
 
 async def test_write_error_entering_second_override_keeps_first(
@@ -545,7 +545,7 @@ async def test_write_error_entering_second_override_keeps_first(
         assert overrides_of(backend).active is False
         backend.fail_set = None
     assert overrides_of(backend).held == (0, 0)
-    assert backend._value is False
+    assert backend._state.on is False
 
 
 class _GatedWriteBackend(MemoryBackend):
@@ -629,14 +629,14 @@ async def test_task_cancelled_while_waiting_to_enter_does_not_block_others(
         await waiter_done.wait()
         await first.entered.wait()
         assert overrides_of(backend).held == (1, 0)
-        assert backend._value is True
+        assert backend._state.on is True
         # The lock is free again: a third override can come and go.
         async with registry.maintenance_mode_off(backend):
-            assert backend._value is True
+            assert backend._state.on is True
             assert overrides_of(backend).held == (1, 1)
         await first.leave()
     assert overrides_of(backend).held == (0, 0)
-    assert backend._value is False
+    assert backend._state.on is False
     assert len(overrides_of(backend)._mutex._waiters) == 0
 
 
@@ -663,7 +663,7 @@ async def test_cancelled_while_waiting_to_leave_still_leaves(registry: BackendRe
     async with anyio.create_task_group() as tg:
         await off.enter(tg)
         await on.enter(tg)
-        assert backend._value is True
+        assert backend._state.on is True
         backend.armed = True
         tg.start_soon(on.leave)  # writes False: blocks in set_value, holding the lock
         await backend.writing.wait()
@@ -677,10 +677,10 @@ async def test_cancelled_while_waiting_to_leave_still_leaves(registry: BackendRe
         await on.leave()
     assert overrides_of(backend).held == (0, 0)
     assert overrides_of(backend).active is None
-    assert backend._value is False
+    assert backend._state.on is False
     async with registry.maintenance_mode_on(backend):  # the lock is free
-        assert backend._value is True
-    assert backend._value is False
+        assert backend._state.on is True
+    assert backend._state.on is False
 
 
 def test_overrides_survive_event_loop_changes() -> None:
@@ -708,7 +708,7 @@ def test_overrides_survive_event_loop_changes() -> None:
                 await first.leave()
                 await second.leave()
             assert overrides_of(backend).held == (0, 0)
-            assert backend._value is False
+            assert backend._state.on is False
 
     anyio.run(contended_round, True, backend="asyncio")
     anyio.run(contended_round, False, backend="asyncio")

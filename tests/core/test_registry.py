@@ -19,6 +19,7 @@ from maintenance_core import (
     UnknownBackendError,
     overrides_of,
 )
+from maintenance_core.state import MaintenanceState
 
 pytestmark = pytest.mark.anyio
 
@@ -48,7 +49,7 @@ def test_extra_factories_are_added(registry: BackendRegistry) -> None:
     extended.configure_backend("memory", value=True)
     backend = extended.current_backend()
     assert isinstance(backend, MemoryBackend)
-    assert backend._value is True
+    assert anyio.run(backend.get_state) == MaintenanceState(True)
 
 
 def test_configure_env_backend(registry: BackendRegistry) -> None:
@@ -330,6 +331,6 @@ async def test_set_on_env_default_warns_and_changes_nothing(
 async def test_set_maintenance_mode_coerces_to_bool(registry: BackendRegistry) -> None:
     backend = MemoryBackend()
     await registry.set_maintenance_mode(1, backend)  # type: ignore[arg-type]
-    assert backend._value is True
+    assert await backend.get_state() == MaintenanceState(True)
     await registry.set_maintenance_mode(0, backend)  # type: ignore[arg-type]
-    assert backend._value is False
+    assert await backend.get_state() == MaintenanceState(False)

@@ -13,11 +13,17 @@ import tempfile
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import anyio.to_thread
 
-from .errors import BackendReadOnlyError, InvalidStateValueError
+from .errors import (
+    BackendReadOnlyError,
+    InvalidStateValueError,
+    StateNotSupportedError,
+    StateWriteError,
+)
+from .state import OFF, ON, MaintenanceState, parse_flag
 
 if TYPE_CHECKING:
     from .overrides import OverrideStore
@@ -34,9 +40,6 @@ __all__ = [
 
 logger = logging.getLogger("maintenance_core")
 
-_TRUTHY = frozenset({"1", "yes", "y", "true", "t", "on"})
-_FALSY = frozenset({"0", "no", "n", "false", "f", "off", ""})
-
 
 def parse_state(raw: str) -> bool:
     """Turn a stored text value into a maintenance state.
@@ -48,12 +51,7 @@ def parse_state(raw: str) -> bool:
     Raises:
         InvalidStateValueError: for anything else.
     """
-    value = raw.strip().lower()
-    if value in _TRUTHY:
-        return True
-    if value in _FALSY:
-        return False
-    raise InvalidStateValueError(raw)
+    return parse_flag(raw)
 
 
 class BaseStateBackend(ABC):
@@ -62,10 +60,30 @@ class BaseStateBackend(ABC):
     Subclasses implement :meth:`get_value` and :meth:`set_value`. A backend that
     cannot be changed at runtime sets :attr:`writable` to ``False``; overrides on
     such a backend are then held in memory instead of being written.
+
+    A backend that can also store a maintenance window and a bypass secret
+    implements :meth:`get_state` and :meth:`set_state` (the built-in ones do);
+    one that does not keeps working for plain on/off and raises
+    :class:`~maintenance_core.errors.StateNotSupportedError` when asked to
+    store more.
     """
 
     writable: ClassVar[bool] = True
     """Whether :meth:`set_value` really stores the value."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A subclass (of a built-in backend, say) that customises get_value or
+        # set_value but not the state methods expects its own methods to be used.
+        own = vars(cls)
+        if "get_value" in own and "get_state" not in own:
+            cls.get_state = BaseStateBackend.get_state  # type: ignore[method-assign]
+            if "read_now" not in own:
+                cls.read_now = BaseStateBackend.read_now  # type: ignore[method-assign]
+            if "read_state_now" not in own:
+                cls.read_state_now = BaseStateBackend.read_state_now  # type: ignore[method-assign]
+        if "set_value" in own and "set_state" not in own:
+            cls.set_state = BaseStateBackend.set_state  # type: ignore[method-assign]
 
     @staticmethod
     def _str_to_bool(value: str) -> bool:
@@ -85,12 +103,35 @@ class BaseStateBackend(ABC):
     async def set_value(self, value: bool) -> None:
         """Store a maintenance state."""
 
+    async def get_state(self) -> MaintenanceState:
+        """Return the stored state with its window and bypass secret, if any.
+
+        The default wraps :meth:`get_value`: a plain on/off state.
+        """
+        return ON if await self.get_value() else OFF
+
+    async def set_state(self, state: MaintenanceState) -> None:
+        """Store a state with its window and bypass secret.
+
+        The default stores plain on/off states with :meth:`set_value`.
+
+        Raises:
+            StateNotSupportedError: for a state with a window or a bypass secret.
+        """
+        if not state.is_plain:
+            raise StateNotSupportedError(self.describe())
+        await self.set_value(state.on)
+
     async def read_now(self) -> bool:
         """Read the stored state from its source, bypassing any cache, raising on errors.
 
-        The CLI uses this; requests use :meth:`get_value`, which may answer from memory.
+        Requests use :meth:`get_value`, which may answer from memory.
         """
         return await self.get_value()
+
+    async def read_state_now(self) -> MaintenanceState:
+        """Like :meth:`read_now`, with the window and bypass secret (the CLI uses this)."""
+        return ON if await self.read_now() else OFF
 
     def describe(self) -> str:
         """A short human-readable description, used in logs and by the CLI."""
@@ -125,7 +166,7 @@ class EnvVarBackend(BaseStateBackend):
     def __init__(self, var_name: str | None = None) -> None:
         self.var_name = var_name or self.default_var_name
         self._raw: str | None = None
-        self._value: bool | None = None
+        self._state: MaintenanceState | None = None
 
     async def get_value(self) -> bool:
         """The variable's state; unset or empty means off.
@@ -133,16 +174,27 @@ class EnvVarBackend(BaseStateBackend):
         Raises:
             InvalidStateValueError: if the variable holds an unrecognised value.
         """
-        value = self._value
-        if value is not None:
-            return value
+        return (await self.get_state()).is_on_now()
+
+    async def get_state(self) -> MaintenanceState:
+        """The variable's state: a boolean word, or the JSON form with a window."""
+        state = self._state
+        if state is not None:
+            return state
         if self._raw is None:
             self._raw = os.environ.get(self.var_name, "")
-        self._value = parse_state(self._raw)  # raises a fresh error for a bad value
-        return self._value
+        self._state = MaintenanceState.from_text(self._raw)  # a fresh error for a bad value
+        return self._state
 
     async def read_now(self) -> bool:
-        return parse_state(os.environ.get(self.var_name, ""))
+        return (await self.read_state_now()).is_on_now()
+
+    async def read_state_now(self) -> MaintenanceState:
+        return MaintenanceState.from_text(os.environ.get(self.var_name, ""))
+
+    async def set_state(self, state: MaintenanceState) -> None:
+        """Log a warning and change nothing (see :meth:`set_value`)."""
+        await self.set_value(state.on)
 
     async def set_value(self, value: bool) -> None:
         """Log a warning and change nothing: the environment is fixed at startup."""
@@ -181,46 +233,64 @@ class LocalFileBackend(BaseStateBackend):
             raise ValueError("check_interval must be zero or positive.")
         self.file_path = os.fspath(file_path)
         self.check_interval = check_interval
-        self._value: bool | None = None
+        self._state: MaintenanceState | None = None
         self._error: Exception | None = None
         self._stamp: tuple[int, int, int] | None = None
         self._checked_at = float("-inf")
 
     async def get_value(self) -> bool:
-        """The file's state, re-read only when the file changed.
+        """Whether maintenance is on now, from the file, re-read only when it changed.
 
         Raises:
             InvalidStateValueError: if the file holds an unrecognised value.
             OSError: if the file exists but cannot be read.
         """
+        return (await self.get_state()).is_on_now()
+
+    async def get_state(self) -> MaintenanceState:
+        """The file's state, re-read only when the file changed (see the class docs)."""
         now = time.monotonic()
         if now - self._checked_at < self.check_interval:
             if self._error is not None:
                 raise _fresh(self._error)
-            if self._value is not None:
-                return self._value
+            if self._state is not None:
+                return self._state
         self._checked_at = now
         try:
             stamp = self._stat()
-            if stamp == self._stamp and self._error is None and self._value is not None:
-                return self._value
+            if stamp == self._stamp and self._error is None and self._state is not None:
+                return self._state
             raw = await anyio.to_thread.run_sync(self._read) if stamp is not None else ""
-            value = parse_state(raw)
+            state = MaintenanceState.from_text(raw)
         except Exception as exc:
             self._error = exc
             raise
-        self._value, self._stamp, self._error = value, stamp, None
-        return value
+        self._state, self._stamp, self._error = state, stamp, None
+        return state
 
     async def read_now(self) -> bool:
+        return (await self.read_state_now()).is_on_now()
+
+    async def read_state_now(self) -> MaintenanceState:
         self._checked_at = float("-inf")
         self._stamp = None
-        return await self.get_value()
+        return await self.get_state()
 
     async def set_value(self, value: bool) -> None:
         """Atomically replace the file with ``"1"`` or ``"0"``."""
-        await anyio.to_thread.run_sync(self._write, self._bool_to_str(value))
-        self._value, self._error = bool(value), None
+        await self.set_state(ON if value else OFF)
+
+    async def set_state(self, state: MaintenanceState) -> None:
+        """Atomically replace the file with the state's stored form.
+
+        Raises:
+            StateWriteError: naming the file and the reason, if it cannot be written.
+        """
+        try:
+            await anyio.to_thread.run_sync(self._write, state.to_text())
+        except OSError as exc:
+            raise StateWriteError(self.file_path, exc) from exc
+        self._state, self._error = state, None
         self._stamp = self._stat()
         self._checked_at = time.monotonic()
 
@@ -259,7 +329,7 @@ class LocalFileBackend(BaseStateBackend):
 def _fresh(error: Exception) -> Exception:
     """A new exception like *error*, so re-raising does not grow one traceback forever."""
     if isinstance(error, InvalidStateValueError):
-        return InvalidStateValueError(error.raw)
+        return InvalidStateValueError(error.raw, error.reason)
     try:
         return type(error)(*error.args)
     except Exception:
@@ -274,13 +344,19 @@ class MemoryBackend(BaseStateBackend):
     """
 
     def __init__(self, value: bool = False) -> None:
-        self._value = value
+        self._state = ON if value else OFF
 
     async def get_value(self) -> bool:
-        return self._value
+        return self._state.is_on_now()
 
     async def set_value(self, value: bool) -> None:
-        self._value = bool(value)
+        self._state = ON if value else OFF
+
+    async def get_state(self) -> MaintenanceState:
+        return self._state
+
+    async def set_state(self, state: MaintenanceState) -> None:
+        self._state = state
 
     def describe(self) -> str:
         return "memory"

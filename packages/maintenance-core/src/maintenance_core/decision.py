@@ -4,11 +4,12 @@ For a request that reaches an existing route, from strongest to weakest:
 
 1. the route's handler is marked ``force_maintenance_mode_on``: maintenance response;
 2. the handler is marked ``force_maintenance_mode_off``: proceed;
-3. the request is exempt (a built-in exemption such as the app's docs, or the
-   ``exempt_handler``): proceed;
+3. the request is exempt (a built-in exemption such as the app's docs, a valid
+   bypass secret or cookie, or the ``exempt_handler``): proceed;
 4. an override context (``maintenance_mode_on()`` / ``maintenance_mode_off()``)
    is held: it decides;
-5. ``enable_maintenance`` when it was given, else the backend's state decides.
+5. ``enable_maintenance`` when it was given, else the backend's state decides
+   (a stored window counts only while it is open).
 
 A request for a path or method that no route serves always proceeds, so the
 framework answers its usual 404 or 405.
@@ -19,12 +20,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
 
 from .backends import BaseStateBackend
 from .markers import ForcedMode
 from .overrides import OverrideStore, overrides_of
+from .state import MaintenanceState
 
-__all__ = ["NO_ROUTE", "RouteInfo", "StateReader", "decide"]
+__all__ = ["NO_ROUTE", "PLAIN_ROUTE", "RouteInfo", "StateErrorPolicy", "StateReader", "decide"]
 
 logger = logging.getLogger("maintenance_core")
 
@@ -73,24 +77,60 @@ async def decide(
     return not (is_exempt is not None and await is_exempt())
 
 
+StateErrorPolicy = Literal["last_known", "on", "off"]
+"""What to serve while the backend's state cannot be read: see :class:`StateReader`."""
+
+_POLICIES: tuple[StateErrorPolicy, ...] = ("last_known", "on", "off")
+
+
 class StateReader:
     """Steps 4 and 5 of the precedence for one middleware, never raising.
 
-    When the backend cannot be read, the last state read successfully is used
-    (off if there is none yet). The problem is logged once when it starts and
-    once when it is over, not on every request.
+    A stored window is evaluated here, on every read, against this machine's
+    clock, so maintenance switches itself off at the window's end.
+
+    When the backend raises while reading, ``on_state_error`` decides:
+    ``"last_known"`` (the default) serves the last state read successfully, or
+    off if there is none yet; ``"on"`` and ``"off"`` serve that state. The
+    problem is logged once when it starts and once when it is over, not on
+    every request. (The Redis backend does not raise while Redis is down: it
+    serves its last known state itself, see its ``fallback``.)
 
     Args:
         backend: where the state is stored.
         enable_maintenance: when not ``None``, replaces the backend's state.
+        on_state_error: ``"last_known"``, ``"on"`` or ``"off"``.
     """
 
-    def __init__(self, backend: BaseStateBackend, enable_maintenance: bool | None = None) -> None:
+    def __init__(
+        self,
+        backend: BaseStateBackend,
+        enable_maintenance: bool | None = None,
+        on_state_error: StateErrorPolicy = "last_known",
+    ) -> None:
+        if on_state_error not in _POLICIES:
+            raise ValueError(
+                f"on_state_error must be one of {', '.join(map(repr, _POLICIES))}, "
+                f"got {on_state_error!r}."
+            )
         self.backend = backend
         self.enable_maintenance = enable_maintenance
+        self.on_state_error = on_state_error
         self.overrides: OverrideStore = overrides_of(backend)
-        self._last_known: bool | None = None
+        self._last_known: MaintenanceState | None = None
         self._failing = False
+
+    @property
+    def last_state(self) -> MaintenanceState | None:
+        """The state most recently read from the backend (its window, its bypass secret)."""
+        return self._last_known
+
+    def window_end(self) -> datetime | None:
+        """The end of the window that currently decides, if the stored state decides."""
+        if self.overrides.active is not None or self.enable_maintenance is not None:
+            return None
+        state = self._last_known
+        return None if state is None else state.end
 
     async def is_on(self) -> bool:
         """Whether maintenance is on for requests that no marker or exemption decides."""
@@ -100,24 +140,29 @@ class StateReader:
         if self.enable_maintenance is not None:
             return self.enable_maintenance
         try:
-            value = await self.backend.get_value()
+            state = await self.backend.get_state()
         except Exception as exc:
             return self._fallback(exc)
+        self._last_known = state
         if self._failing:
             self._failing = False
             logger.warning(
                 "Maintenance state is readable again from %s: maintenance is %s.",
                 self.backend.describe(),
-                "on" if value else "off",
+                "on" if state.is_on_now() else "off",
             )
-        self._last_known = value
-        return value
+        return state.is_on_now()
 
     def _fallback(self, exc: Exception) -> bool:
-        value = bool(self._last_known)
+        if self.on_state_error == "last_known":
+            known = self._last_known
+            value = known is not None and known.is_on_now()
+            source = "the last known state" if known is not None else "the default"
+        else:
+            value = self.on_state_error == "on"
+            source = f"on_state_error={self.on_state_error!r}"
         if not self._failing:
             self._failing = True
-            source = "the last known state" if self._last_known is not None else "the default"
             logger.error(
                 "Cannot read the maintenance state from %s (%s: %s); using %s: maintenance is %s.",
                 self.backend.describe(),

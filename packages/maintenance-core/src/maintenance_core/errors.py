@@ -4,8 +4,12 @@ from __future__ import annotations
 
 __all__ = [
     "BackendReadOnlyError",
+    "InvalidBypassSecretError",
     "InvalidStateValueError",
+    "InvalidWindowError",
     "MaintenanceError",
+    "StateNotSupportedError",
+    "StateWriteError",
     "UnknownBackendError",
 ]
 
@@ -15,13 +19,37 @@ class MaintenanceError(Exception):
 
 
 class InvalidStateValueError(MaintenanceError, ValueError):
-    """A stored state is not a recognised boolean word."""
+    """A stored state is neither a recognised boolean word nor a valid state object."""
 
-    def __init__(self, raw: str) -> None:
+    def __init__(self, raw: str, reason: str | None = None) -> None:
         self.raw = raw
+        self.reason = reason
+        shown = raw if len(raw) <= 80 else raw[:77] + "..."
         super().__init__(
-            f"Invalid maintenance state value {raw!r}: expected one of "
-            "1/yes/y/true/t/on or 0/no/n/false/f/off (case-insensitive), or empty for off."
+            f"Invalid maintenance state value {shown!r}: "
+            + (f"{reason}. " if reason else "")
+            + "Expected one of 1/yes/y/true/t/on or 0/no/n/false/f/off (case-insensitive), "
+            "empty for off, or the JSON object written by set_maintenance_mode()."
+        )
+
+
+class InvalidWindowError(MaintenanceError, ValueError):
+    """A maintenance window's bounds are malformed or make no sense."""
+
+
+class InvalidBypassSecretError(MaintenanceError, ValueError):
+    """A bypass secret is too weak or malformed."""
+
+
+class StateNotSupportedError(MaintenanceError):
+    """A backend was asked to store a window or a bypass secret it cannot store."""
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+        super().__init__(
+            f"The {description} backend stores only on/off: it cannot store a maintenance "
+            "window or a bypass secret. Use a built-in backend (file, redis, memory), or "
+            "implement get_state() and set_state() in your backend."
         )
 
 
@@ -46,4 +74,17 @@ class BackendReadOnlyError(MaintenanceError):
         super().__init__(
             f"The {description} backend is read-only: its state cannot be changed at runtime. "
             "Use a writable backend such as the file backend."
+        )
+
+
+class StateWriteError(MaintenanceError, OSError):
+    """The state could not be written where the backend stores it."""
+
+    def __init__(self, where: str, cause: OSError) -> None:
+        self.where = where
+        reason = cause.strerror or str(cause) or type(cause).__name__
+        super().__init__(
+            f"Cannot write the maintenance state to {where}: {reason}. Check that the "
+            "directory exists and that this process may create and replace files in it "
+            "(the state is written to a temporary file next to it, then renamed)."
         )

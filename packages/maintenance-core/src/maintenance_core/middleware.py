@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
 from .backends import BaseStateBackend
-from .decision import RouteInfo, StateReader, decide
+from .bypass import DEFAULT_COOKIE_MAX_AGE, BypassPolicy
+from .decision import RouteInfo, StateErrorPolicy, StateReader, decide
+from .markers import ForcedMode
 from .registry import BackendRegistry
 from .responses import MaintenanceResponse, strip_body
+from .state import NOTICE_SCOPE_KEY, MaintenanceNotice
 
 __all__ = [
     "ASGIApp",
@@ -92,6 +96,17 @@ class MaintenanceGuard:
         response_handler: ``(request) -> response``, sync or async, replacing the
             default maintenance response for HTTP requests.
         response: the default response to send.
+        bypass_secret: a secret that lets the team through (header
+            ``X-Maintenance-Bypass`` or the cookie set by
+            ``?maintenance_bypass=``); see :mod:`maintenance_core.bypass`.
+        bypass_cookie_max_age: seconds a bypass cookie stays valid (12 hours).
+        on_state_error: what to serve while the state cannot be read:
+            ``"last_known"`` (default: the last state read, else off), ``"on"``
+            or ``"off"``.
+
+    Raises:
+        TypeError, ValueError: for arguments of the wrong type or value, at
+            construction rather than at the first request.
     """
 
     def __init__(
@@ -104,6 +119,9 @@ class MaintenanceGuard:
         exempt_handler: Callable[[Any], Any] | None = None,
         response_handler: Callable[[Any], Any] | None = None,
         response: MaintenanceResponse | None = None,
+        bypass_secret: str | None = None,
+        bypass_cookie_max_age: int = DEFAULT_COOKIE_MAX_AGE,
+        on_state_error: StateErrorPolicy = "last_known",
     ) -> None:
         if enable_maintenance is not None and not isinstance(enable_maintenance, bool):
             raise TypeError(
@@ -129,7 +147,8 @@ class MaintenanceGuard:
         self.enable_maintenance = enable_maintenance
         self.exempt_handler = exempt_handler
         self.response_handler = response_handler
-        self.state = StateReader(backend, enable_maintenance)
+        self.state = StateReader(backend, enable_maintenance, on_state_error)
+        self.bypass = BypassPolicy(bypass_secret, cookie_max_age=bypass_cookie_max_age)
         self.response = response or MaintenanceResponse()
         self._may_force_on: Callable[[Scope], bool] | None = getattr(adapter, "may_force_on", None)
 
@@ -157,16 +176,24 @@ class MaintenanceGuard:
             await app(scope, receive, send)
             return
         route = self.adapter.resolve_route(scope)
-        is_exempt = None
-        if self.exempt_handler is not None:
 
-            async def is_exempt() -> bool:
-                return await self._is_exempt(scope, receive, send)
+        async def is_exempt() -> bool:
+            return self._bypassed(scope) or (
+                self.exempt_handler is not None and await self._is_exempt(scope, receive, send)
+            )
 
         if await decide(route, self.state.is_on, is_exempt):
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, route)
         else:
             await app(scope, receive, send)
+
+    def _bypass_keys(self) -> tuple[Any, ...]:
+        stored = self.state.last_state
+        return self.bypass.keys(None if stored is None else stored.bypass_key)
+
+    def _bypassed(self, scope: Scope) -> bool:
+        keys = self._bypass_keys()
+        return bool(keys) and self.bypass.lets_through(scope, keys)
 
     async def _is_exempt(self, scope: Scope, receive: Receive, send: Send) -> bool:
         assert self.exempt_handler is not None
@@ -179,20 +206,38 @@ class MaintenanceGuard:
             return False
         return bool(result)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, route: RouteInfo) -> None:
+        end = None
+        retry_after = None
+        if route.forced is not ForcedMode.ON:
+            keys = self._bypass_keys()
+            if keys and scope["type"] == "http":
+                redirect = self.bypass.cookie_redirect(scope, keys)
+                if redirect is not None:
+                    await send(
+                        {"type": "http.response.start", "status": 302, "headers": [*redirect]}
+                    )
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    return
+            end = self.state.window_end()
+            if end is not None:
+                retry_after = max(1, int(end.timestamp() - time.time() + 0.999))
         if scope["type"] == "websocket":
-            await self.response.refuse_websocket(scope, send)
+            await self.response.refuse_websocket(scope, send, retry_after)
             return
         if self.response_handler is None:
-            await self.response.send_http(scope, send)
+            await self.response.send_http(scope, send, retry_after)
             return
+        scope[NOTICE_SCOPE_KEY] = MaintenanceNotice(
+            end, self.response.retry_after if retry_after is None else retry_after
+        )
         try:
             response = self.response_handler(self.adapter.connection(scope, receive, send))
             if inspect.isawaitable(response):
                 response = await response
         except Exception:
             logger.exception("response_handler raised: sending the default maintenance response.")
-            await self.response.send_http(scope, send)
+            await self.response.send_http(scope, send, retry_after)
             return
         if not self.adapter.is_response(response):
             logger.error(
@@ -200,7 +245,7 @@ class MaintenanceGuard:
                 "maintenance response. Return a response object of your framework.",
                 type(response).__name__,
             )
-            await self.response.send_http(scope, send)
+            await self.response.send_http(scope, send, retry_after)
             return
         if scope.get("method") == "HEAD":
             send = strip_body(send)

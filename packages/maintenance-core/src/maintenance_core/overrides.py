@@ -23,6 +23,7 @@ import anyio
 
 if TYPE_CHECKING:
     from .backends import BaseStateBackend
+    from .state import MaintenanceState
 
 __all__ = ["MaintenanceOverride", "OverrideState", "OverrideStore", "overrides_of"]
 
@@ -95,8 +96,10 @@ class OverrideStore(Protocol):
         """Release the override that :meth:`enter` returned *token* for."""
         ...
 
-    async def set_baseline_or_store(self, value: bool, backend: BaseStateBackend) -> None:
-        """Store *value* as the backend's own state (``set_maintenance_mode``)."""
+    async def set_baseline_or_store(
+        self, state: MaintenanceState, backend: BaseStateBackend
+    ) -> None:
+        """Store *state* as the backend's own state (``set_maintenance_mode``)."""
         ...
 
 
@@ -110,8 +113,8 @@ class OverrideState:
     def __init__(self) -> None:
         self._on = 0
         self._off = 0
-        self._baseline: bool | None = None
-        self._written: bool | None = None
+        self._baseline: MaintenanceState | None = None
+        self._written: MaintenanceState | None = None
         self._mutex = _Mutex()
 
     @property
@@ -134,7 +137,7 @@ class OverrideState:
         async with self._mutex:
             first = self.active is None
             if first and backend.writable:
-                self._baseline = await backend.get_value()
+                self._baseline = await backend.get_state()
                 self._written = self._baseline
             self._count(value, +1)
             previous = self._written
@@ -160,19 +163,23 @@ class OverrideState:
                 if self.active is None:
                     self._baseline = self._written = None
 
-    async def set_baseline_or_store(self, value: bool, backend: BaseStateBackend) -> None:
-        """Store *value*, or, while overrides are held, make it the state to restore."""
+    async def set_baseline_or_store(
+        self, state: MaintenanceState, backend: BaseStateBackend
+    ) -> None:
+        """Store *state*, or, while overrides are held, make it the state to restore."""
         async with self._mutex:
             if self.active is not None and backend.writable:
-                self._baseline = value
+                self._baseline = state
                 return
-            await backend.set_value(value)
+            await backend.set_state(state)
 
-    async def _undo_write(self, previous: bool | None, backend: BaseStateBackend) -> None:
+    async def _undo_write(
+        self, previous: MaintenanceState | None, backend: BaseStateBackend
+    ) -> None:
         if previous is None or not backend.writable:
             return
         try:
-            await backend.set_value(previous)
+            await backend.set_state(previous)
         except Exception as exc:
             self._written = None  # unknown: the next change writes unconditionally
             logger.error(
@@ -194,10 +201,13 @@ class OverrideState:
         if not backend.writable:
             return
         active = self.active
-        desired = self._baseline if active is None else active
-        if desired is None or desired == self._written:
+        baseline = self._baseline
+        if baseline is None:
             return
-        await backend.set_value(desired)
+        desired = baseline if active is None else baseline.overridden(active)
+        if desired == self._written:
+            return
+        await backend.set_state(desired)
         self._written = desired
 
 

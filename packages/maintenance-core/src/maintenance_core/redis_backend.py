@@ -41,8 +41,9 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
         "pip install 'fastapi-maintenance[redis]'."
     ) from exc
 
-from .backends import BaseStateBackend, parse_state
+from .backends import BaseStateBackend
 from .errors import MaintenanceError
+from .state import OFF, ON, MaintenanceState
 
 __all__ = ["RedisBackend", "RedisUnavailableError"]
 
@@ -95,7 +96,7 @@ class RedisUnavailableError(MaintenanceError):
 
 @dataclass(frozen=True, slots=True)
 class _Snapshot:
-    state: bool
+    state: MaintenanceState
     leases_on: int
     leases_off: int
     next_expiry: float | None  # seconds until the earliest lease expires
@@ -203,6 +204,10 @@ class RedisBackend(BaseStateBackend):
         return (snapshot.leases_on, snapshot.leases_off) if snapshot else (0, 0)
 
     async def get_value(self) -> bool:
+        """Whether maintenance is on now, from memory; never raises or waits on an outage."""
+        return (await self.get_state()).is_on_now()
+
+    async def get_state(self) -> MaintenanceState:
         """The stored state, from memory; never raises and never waits on an outage.
 
         Redis is asked directly only until the first state is known; while it
@@ -222,16 +227,24 @@ class RedisBackend(BaseStateBackend):
         if snapshot is not None:
             return snapshot.state
         if self._failing is not None:
-            return self.fallback
+            return ON if self.fallback else OFF
         try:
             snapshot = await self._read(self._loop_state().client)
         except (RedisError, OSError) as exc:
             self._mark_failing(exc)
-            return self.fallback
+            return ON if self.fallback else OFF
         self._snapshot = snapshot
         return snapshot.state
 
     async def read_now(self) -> bool:
+        """Read from Redis now whether maintenance is on.
+
+        Raises:
+            RedisUnavailableError: if Redis does not answer.
+        """
+        return (await self.read_state_now()).is_on_now()
+
+    async def read_state_now(self) -> MaintenanceState:
         """Read the state from Redis now.
 
         Raises:
@@ -245,6 +258,14 @@ class RedisBackend(BaseStateBackend):
         return snapshot.state
 
     async def set_value(self, value: bool) -> None:
+        """Store plain on or off and tell every process.
+
+        Raises:
+            RedisUnavailableError: if Redis does not take the write.
+        """
+        await self.set_state(ON if value else OFF)
+
+    async def set_state(self, state: MaintenanceState) -> None:
         """Store the state and tell every process.
 
         Raises:
@@ -253,7 +274,7 @@ class RedisBackend(BaseStateBackend):
         client = self._loop_state().client
         try:
             async with client.pipeline(transaction=True) as pipe:
-                pipe.set(self.key, self._bool_to_str(value))
+                pipe.set(self.key, state.to_text())
                 pipe.publish(self.channel, "state")
                 await pipe.execute()
         except (RedisError, OSError) as exc:
@@ -261,14 +282,14 @@ class RedisBackend(BaseStateBackend):
         if self._snapshot is not None:
             snapshot = self._snapshot
             self._snapshot = _Snapshot(
-                bool(value), snapshot.leases_on, snapshot.leases_off, snapshot.next_expiry
+                state, snapshot.leases_on, snapshot.leases_off, snapshot.next_expiry
             )
 
     async def _read(self, client: aioredis.Redis) -> _Snapshot:
         raw_state, on, off, next_expiry_ms = await client.eval(_READ, 3, *self._keys)
         text = raw_state.decode() if isinstance(raw_state, bytes) else str(raw_state)
         return _Snapshot(
-            parse_state(text),
+            MaintenanceState.from_text(text),
             int(on),
             int(off),
             None if int(next_expiry_ms) < 0 else int(next_expiry_ms) / 1000,
@@ -347,7 +368,7 @@ class RedisBackend(BaseStateBackend):
             logger.warning(
                 "Redis is reachable again (%s): maintenance is %s.",
                 self.describe(),
-                "on" if snapshot.state else "off",
+                "on" if snapshot.state.is_on_now() else "off",
             )
 
     def _mark_failing(self, exc: BaseException) -> None:
@@ -356,7 +377,8 @@ class RedisBackend(BaseStateBackend):
         self._failing = exc
         snapshot = self._snapshot
         if snapshot is not None:
-            used = f"the last known state: maintenance is {'on' if snapshot.state else 'off'}"
+            word = "on" if snapshot.state.is_on_now() else "off"
+            used = f"the last known state: maintenance is {word}"
         else:
             used = f"the fallback: maintenance is {'on' if self.fallback else 'off'}"
         logger.error(
@@ -466,9 +488,11 @@ class RedisLeases:
                     self._backend.lease_ttl,
                 )
 
-    async def set_baseline_or_store(self, value: bool, backend: BaseStateBackend) -> None:
+    async def set_baseline_or_store(
+        self, state: MaintenanceState, backend: BaseStateBackend
+    ) -> None:
         # Leases never touch the stored state, so there is nothing to restore later.
-        await backend.set_value(value)
+        await backend.set_state(state)
 
     async def _renew(self, value: bool, lease_id: str) -> None:
         period = self._backend.lease_ttl / 3

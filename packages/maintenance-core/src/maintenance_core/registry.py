@@ -20,11 +20,13 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar, Token
+from datetime import datetime
 from typing import Any
 
 from .backends import BaseStateBackend, EnvVarBackend, LocalFileBackend
-from .errors import UnknownBackendError
+from .errors import InvalidWindowError, UnknownBackendError
 from .overrides import MaintenanceOverride, overrides_of
+from .state import OFF, ON, MaintenanceState
 
 __all__ = ["BackendFactory", "BackendRegistry"]
 
@@ -147,12 +149,28 @@ class BackendRegistry:
         active = overrides_of(backend).active
         if active is not None:
             return active
-        return await backend.get_value()
+        return (await backend.get_state()).is_on_now()
+
+    async def get_maintenance_state(
+        self, backend: BaseStateBackend | None = None
+    ) -> MaintenanceState:
+        """Return the stored state with its window and bypass secret (overrides aside)."""
+        return await (backend or self.current_backend()).get_state()
 
     async def set_maintenance_mode(
-        self, value: bool, backend: BaseStateBackend | None = None
+        self,
+        value: bool,
+        backend: BaseStateBackend | None = None,
+        *,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
     ) -> None:
-        """Store the maintenance state.
+        """Store the maintenance state, optionally limited to a window.
+
+        With ``start`` and/or ``end``, maintenance is on only from ``start``
+        (default: now) until ``end`` (default: until switched off), and switches
+        itself off at ``end``; while it is on, ``Retry-After`` counts down to
+        ``end``. Storing a plain ``True``/``False`` clears any window.
 
         On the read-only environment backend this logs a warning and changes
         nothing. While an override is held, the value becomes the state restored
@@ -161,9 +179,33 @@ class BackendRegistry:
         Args:
             value: ``True`` for on.
             backend: the backend to write; by default the app's.
+            start: when the window starts: an aware ``datetime`` or an ISO 8601
+                string with an offset (``"2026-11-21T22:00:00+01:00"``, ``"...Z"``).
+            end: when the window ends, in the same forms.
+
+        Raises:
+            InvalidWindowError: for a window given with ``value=False``, naive or
+                malformed bounds, an end before the start, or an end already past.
+            StateNotSupportedError: if the backend cannot store a window.
         """
+        if start is None and end is None:
+            state = ON if value else OFF
+        elif not value:
+            raise InvalidWindowError(
+                "A window (start/end) schedules maintenance on: call "
+                "set_maintenance_mode(True, start=..., end=...), or False without a window."
+            )
+        else:
+            state = MaintenanceState.scheduled(start, end)
+        await self.set_maintenance_state(state, backend)
+
+    async def set_maintenance_state(
+        self, state: MaintenanceState, backend: BaseStateBackend | None = None
+    ) -> None:
+        """Store a complete state (with a window or a bypass secret hash); see
+        :meth:`set_maintenance_mode`."""
         backend = backend or self.current_backend()
-        await overrides_of(backend).set_baseline_or_store(bool(value), backend)
+        await overrides_of(backend).set_baseline_or_store(state, backend)
 
     def maintenance_mode_on(self, backend: BaseStateBackend | None = None) -> MaintenanceOverride:
         """Hold maintenance mode on while an ``async with`` block runs.

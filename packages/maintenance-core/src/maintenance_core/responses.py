@@ -53,31 +53,50 @@ class MaintenanceResponse:
             (b"content-type", b"application/json"),
             (b"content-length", str(len(self.body)).encode("latin-1")),
         ]
-        if retry_after is not None:
-            headers.append((b"retry-after", str(int(retry_after)).encode("latin-1")))
+        self.retry_after = None if retry_after is None else int(retry_after)
+        if self.retry_after is not None:
+            headers.append((b"retry-after", str(self.retry_after).encode("latin-1")))
         self.headers: tuple[tuple[bytes, bytes], ...] = tuple(headers)
+
+    def headers_for(self, retry_after: int | None) -> list[tuple[bytes, bytes]]:
+        """A fresh header list, with ``Retry-After`` set to *retry_after* when given."""
+        if retry_after is None or self.retry_after is None:
+            # Fresh lists: outer middleware such as CORS edit them in place.
+            return [*self.headers]
+        value = str(retry_after).encode("latin-1")
+        return [(name, value if name == b"retry-after" else v) for name, v in self.headers]
 
     async def __call__(self, scope: Message, receive: Any, send: Send) -> None:
         """Send this response as an ASGI app (HTTP)."""
         await self.send_http(scope, send)
 
-    async def send_http(self, scope: Message, send: Send) -> None:
-        """Send the response to an HTTP request (no body for ``HEAD``)."""
-        # Fresh message dicts and header lists: outer middleware such as CORS edit them in place.
+    async def send_http(self, scope: Message, send: Send, retry_after: int | None = None) -> None:
+        """Send the response to an HTTP request (no body for ``HEAD``).
+
+        Args:
+            retry_after: seconds for ``Retry-After`` instead of the prepared
+                value (the time left in a maintenance window).
+        """
         await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": [*self.headers]}
+            {
+                "type": "http.response.start",
+                "status": self.status_code,
+                "headers": self.headers_for(retry_after),
+            }
         )
         body = b"" if scope.get("method") == "HEAD" else self.body
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
-    async def refuse_websocket(self, scope: Message, send: Send) -> None:
+    async def refuse_websocket(
+        self, scope: Message, send: Send, retry_after: int | None = None
+    ) -> None:
         """Refuse a websocket handshake with this response, or close code 1013."""
         if _DENIAL_EXTENSION in (scope.get("extensions") or {}):
             await send(
                 {
                     "type": "websocket.http.response.start",
                     "status": self.status_code,
-                    "headers": [*self.headers],
+                    "headers": self.headers_for(retry_after),
                 }
             )
             await send(

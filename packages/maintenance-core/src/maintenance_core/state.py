@@ -1,0 +1,238 @@
+"""The stored maintenance state: on or off, an optional window, an optional bypass secret.
+
+A plain state is stored as ``"1"`` or ``"0"``, as fastapi-maintenance always
+did, so files and keys written by older versions and by hand keep working. A
+state with a window or a bypass secret is stored as a small JSON object::
+
+    {"on": true, "start": "2026-11-21T22:00:00+00:00", "end": "2026-11-21T23:00:00+00:00",
+     "bypass": "sha256$<salt>$<digest>"}
+
+A window is evaluated when the state is read, against this machine's clock:
+maintenance is on from ``start`` (or now) until ``end`` (or until switched off)
+and switches itself off at ``end`` without any process running a timer. Hosts
+sharing a window through Redis should keep their clocks in sync (NTP).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from .errors import InvalidStateValueError, InvalidWindowError
+
+if TYPE_CHECKING:
+    from .bypass import BypassKey
+
+__all__ = ["NOTICE_SCOPE_KEY", "MaintenanceNotice", "MaintenanceState", "parse_moment"]
+
+_TRUTHY = frozenset({"1", "yes", "y", "true", "t", "on"})
+_FALSY = frozenset({"0", "no", "n", "false", "f", "off", ""})
+
+NOTICE_SCOPE_KEY = "maintenance.notice"
+"""The ASGI scope key under which a refused request carries its :class:`MaintenanceNotice`."""
+
+
+def parse_flag(raw: str) -> bool:
+    """Parse a boolean word (see :func:`maintenance_core.backends.parse_state`)."""
+    value = raw.strip().lower()
+    if value in _TRUTHY:
+        return True
+    if value in _FALSY:
+        return False
+    raise InvalidStateValueError(raw)
+
+
+def parse_moment(value: datetime | str | None, name: str) -> datetime | None:
+    """Turn a window bound into an aware UTC datetime.
+
+    Args:
+        value: an aware ``datetime``, an ISO 8601 string with a UTC offset (or
+            ``Z``), or ``None``.
+        name: ``"start"`` or ``"end"``, for error messages.
+
+    Raises:
+        InvalidWindowError: for a naive datetime, a string without an offset, or
+            a string that is not ISO 8601.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text[-1:] in ("Z", "z"):
+            text = text[:-1] + "+00:00"  # Python 3.10's fromisoformat does not take "Z"
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise InvalidWindowError(
+                f"{name}={value!r} is not an ISO 8601 date and time: "
+                "use e.g. '2026-11-21T22:00:00+00:00' or '2026-11-21T22:00Z'."
+            ) from None
+    elif isinstance(value, datetime):
+        moment = value
+    else:
+        raise InvalidWindowError(
+            f"{name} must be a datetime or an ISO 8601 string, got {type(value).__name__}."
+        )
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidWindowError(
+            f"{name}={value!r} has no time zone: give an aware datetime "
+            "(e.g. datetime.now(timezone.utc)) or an ISO 8601 string with an offset or 'Z'."
+        )
+    return moment.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class MaintenanceState:
+    """What a backend stores.
+
+    Attributes:
+        on: the switch.
+        start: when a window starts (aware, UTC), or ``None`` for "already".
+        end: when a window ends (aware, UTC), or ``None`` for "until switched off".
+        bypass: the stored hash of a bypass secret set with the state
+            (``on --secret``), or ``None``.
+    """
+
+    on: bool
+    start: datetime | None = None
+    end: datetime | None = None
+    bypass: str | None = None
+    _start_ts: float = field(init=False, repr=False, compare=False, default=-math.inf)
+    _end_ts: float = field(init=False, repr=False, compare=False, default=math.inf)
+    _bypass_key: BypassKey | None = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        # Computed once per state (per change), not once per request.
+        if self.start is not None:
+            object.__setattr__(self, "_start_ts", self.start.timestamp())
+        if self.end is not None:
+            object.__setattr__(self, "_end_ts", self.end.timestamp())
+        if self.bypass is not None:
+            from .bypass import BypassKey
+
+            object.__setattr__(self, "_bypass_key", BypassKey.from_hash(self.bypass))
+
+    @classmethod
+    def scheduled(
+        cls,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
+        *,
+        now: float | None = None,
+    ) -> MaintenanceState:
+        """An ``on`` state limited to a window.
+
+        Raises:
+            InvalidWindowError: for bounds that are not aware datetimes or ISO
+                8601 strings, an end not after the start, or an end already past.
+        """
+        start_at = parse_moment(start, "start")
+        end_at = parse_moment(end, "end")
+        if start_at is not None and end_at is not None and end_at <= start_at:
+            raise InvalidWindowError(
+                f"The window ends ({end_at.isoformat()}) before it starts "
+                f"({start_at.isoformat()}): give an end after the start."
+            )
+        current = time.time() if now is None else now
+        if end_at is not None and end_at.timestamp() <= current:
+            raise InvalidWindowError(
+                f"The window's end ({end_at.isoformat()}) is already past: "
+                "maintenance would never be on. Give an end in the future."
+            )
+        return cls(True, start_at, end_at)
+
+    @property
+    def is_plain(self) -> bool:
+        """No window and no bypass secret: storable as ``"1"``/``"0"``."""
+        return self.start is None and self.end is None and self.bypass is None
+
+    @property
+    def bypass_key(self) -> BypassKey | None:
+        """The stored bypass secret, ready to check requests against."""
+        return self._bypass_key
+
+    def is_on_at(self, now: float) -> bool:
+        """Whether maintenance is on at the Unix time *now*."""
+        return self.on and self._start_ts <= now < self._end_ts
+
+    def is_on_now(self) -> bool:
+        """Whether maintenance is on at this moment."""
+        if self.start is None and self.end is None:
+            return self.on
+        return self.is_on_at(time.time())
+
+    def seconds_left(self, now: float) -> int | None:
+        """Whole seconds (at least 1) until the window ends, if it has an end."""
+        if self.end is None:
+            return None
+        return max(1, math.ceil(self._end_ts - now))
+
+    def overridden(self, on: bool) -> MaintenanceState:
+        """This state switched *on* or off without a window, keeping its bypass secret."""
+        return replace(self, on=on, start=None, end=None)
+
+    def to_text(self) -> str:
+        """The stored form: ``"1"``/``"0"`` for a plain state, else JSON."""
+        if self.is_plain:
+            return "1" if self.on else "0"
+        data: dict[str, Any] = {"on": self.on}
+        if self.start is not None:
+            data["start"] = self.start.isoformat()
+        if self.end is not None:
+            data["end"] = self.end.isoformat()
+        if self.bypass is not None:
+            data["bypass"] = self.bypass
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def from_text(cls, raw: str) -> MaintenanceState:
+        """Parse a stored value: a boolean word or the JSON form.
+
+        Raises:
+            InvalidStateValueError: for anything else.
+        """
+        text = raw.strip()
+        if not text.startswith("{"):
+            return ON if parse_flag(text) else OFF
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict) or not isinstance(data.get("on"), bool):
+                raise ValueError("no boolean 'on'")
+            bypass = data.get("bypass")
+            if bypass is not None and not isinstance(bypass, str):
+                raise ValueError("'bypass' is not a string")
+            return cls(
+                data["on"],
+                parse_moment(data.get("start"), "start"),
+                parse_moment(data.get("end"), "end"),
+                bypass,
+            )
+        except (ValueError, TypeError) as exc:
+            raise InvalidStateValueError(
+                raw, f"not a valid maintenance state object ({exc})"
+            ) from None
+
+
+ON = MaintenanceState(True)
+OFF = MaintenanceState(False)
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceNotice:
+    """What a refused request learns about the maintenance it meets.
+
+    The guard puts it in the ASGI scope under :data:`NOTICE_SCOPE_KEY` before
+    calling a ``response_handler``, so a custom response can show when the
+    service should be back (``request.scope["maintenance.notice"]``).
+
+    Attributes:
+        end: when the current window ends, if it has an end.
+        retry_after: the seconds sent in ``Retry-After``.
+    """
+
+    end: datetime | None
+    retry_after: int | None

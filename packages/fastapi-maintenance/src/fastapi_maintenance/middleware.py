@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from maintenance_core.bypass import DEFAULT_COOKIE_MAX_AGE
+from maintenance_core.decision import StateErrorPolicy
 from maintenance_core.middleware import ASGIApp, MaintenanceGuard, MaintenanceMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -36,6 +38,18 @@ class MaintenanceModeMiddleware(MaintenanceMiddleware):
             a ``WebSocket``.
         response_handler: ``(request) -> Response``, sync or async: the response
             to send instead of the default JSON ``503``.
+        bypass_secret: a secret (at least 16 characters) that lets the team
+            through during maintenance: send it in the ``X-Maintenance-Bypass``
+            header, or open any URL with ``?maintenance_bypass=<secret>`` once
+            to get a signed bypass cookie. ``None`` (default): only a secret
+            stored with the state (``on --secret``) is accepted.
+        bypass_cookie_max_age: seconds a bypass cookie stays valid (12 hours).
+        on_state_error: what to serve while the state cannot be read:
+            ``"last_known"`` (default: the last state read, else off), ``"on"``
+            or ``"off"``.
+
+    Raises:
+        TypeError, ValueError: for a bad argument, when the middleware is built.
     """
 
     def __init__(
@@ -45,6 +59,10 @@ class MaintenanceModeMiddleware(MaintenanceMiddleware):
         backend: BaseStateBackend | None = None,
         exempt_handler: ExemptHandler | None = None,
         response_handler: ResponseHandler | None = None,
+        *,
+        bypass_secret: str | None = None,
+        bypass_cookie_max_age: int = DEFAULT_COOKIE_MAX_AGE,
+        on_state_error: StateErrorPolicy = "last_known",
     ) -> None:
         guard = MaintenanceGuard(
             adapter=StarletteAdapter(app),
@@ -53,5 +71,8 @@ class MaintenanceModeMiddleware(MaintenanceMiddleware):
             enable_maintenance=enable_maintenance,
             exempt_handler=exempt_handler,
             response_handler=response_handler,
+            bypass_secret=bypass_secret,
+            bypass_cookie_max_age=bypass_cookie_max_age,
+            on_state_error=on_state_error,
         )
         super().__init__(app, guard)

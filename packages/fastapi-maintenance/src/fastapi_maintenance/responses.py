@@ -45,10 +45,9 @@ def maintenance_page(
     page = MaintenancePage(title, message, refresh)
 
     def response_handler(request: Request) -> Response:
-        if page.wants_html(request.scope):
-            return HTMLResponse(page.html, status_code=page.status_code, headers=page.html_headers)
-        return _EncodedJSONResponse(
-            page.json, status_code=page.status_code, headers=page.json_headers
-        )
+        is_html, body, headers = page.answer(request.scope)
+        if is_html:
+            return HTMLResponse(body, status_code=page.status_code, headers=headers)
+        return _EncodedJSONResponse(body, status_code=page.status_code, headers=headers)
 
     return response_handler

@@ -9,6 +9,8 @@ from litestar.connection import Request
 from litestar.middleware import ASGIMiddleware
 from litestar.response import Response
 from litestar.types import ASGIApp, Receive, Scope, Send
+from maintenance_core.bypass import DEFAULT_COOKIE_MAX_AGE
+from maintenance_core.decision import StateErrorPolicy
 from maintenance_core.middleware import MaintenanceGuard
 
 from ._adapter import LitestarAdapter
@@ -39,6 +41,18 @@ class MaintenanceModeMiddleware(ASGIMiddleware):
             a ``WebSocket``.
         response_handler: ``(request) -> Response``, sync or async: the response
             to send instead of the default JSON ``503``.
+        bypass_secret: a secret (at least 16 characters) that lets the team
+            through during maintenance: send it in the ``X-Maintenance-Bypass``
+            header, or open any URL with ``?maintenance_bypass=<secret>`` once
+            to get a signed bypass cookie. ``None`` (default): only a secret
+            stored with the state (``on --secret``) is accepted.
+        bypass_cookie_max_age: seconds a bypass cookie stays valid (12 hours).
+        on_state_error: what to serve while the state cannot be read:
+            ``"last_known"`` (default: the last state read, else off), ``"on"``
+            or ``"off"``.
+
+    Raises:
+        TypeError, ValueError: for a bad argument, when the middleware is built.
     """
 
     def __init__(
@@ -47,6 +61,10 @@ class MaintenanceModeMiddleware(ASGIMiddleware):
         backend: BaseStateBackend | None = None,
         exempt_handler: ExemptHandler | None = None,
         response_handler: ResponseHandler | None = None,
+        *,
+        bypass_secret: str | None = None,
+        bypass_cookie_max_age: int = DEFAULT_COOKIE_MAX_AGE,
+        on_state_error: StateErrorPolicy = "last_known",
     ) -> None:
         self.guard = MaintenanceGuard(
             adapter=LitestarAdapter(),
@@ -55,6 +73,9 @@ class MaintenanceModeMiddleware(ASGIMiddleware):
             enable_maintenance=enable_maintenance,
             exempt_handler=exempt_handler,
             response_handler=response_handler,
+            bypass_secret=bypass_secret,
+            bypass_cookie_max_age=bypass_cookie_max_age,
+            on_state_error=on_state_error,
         )
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:

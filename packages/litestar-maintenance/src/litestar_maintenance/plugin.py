@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from litestar.config.app import AppConfig
 from litestar.plugins import InitPlugin
+from maintenance_core.bypass import DEFAULT_COOKIE_MAX_AGE
+from maintenance_core.decision import StateErrorPolicy
 
 from .backends import BaseStateBackend
 from .middleware import ExemptHandler, MaintenanceModeMiddleware, ResponseHandler
@@ -26,12 +28,19 @@ class MaintenancePlugin(InitPlugin):
         backend: BaseStateBackend | None = None,
         exempt_handler: ExemptHandler | None = None,
         response_handler: ResponseHandler | None = None,
+        *,
+        bypass_secret: str | None = None,
+        bypass_cookie_max_age: int = DEFAULT_COOKIE_MAX_AGE,
+        on_state_error: StateErrorPolicy = "last_known",
     ) -> None:
         self.middleware = MaintenanceModeMiddleware(
             enable_maintenance=enable_maintenance,
             backend=backend,
             exempt_handler=exempt_handler,
             response_handler=response_handler,
+            bypass_secret=bypass_secret,
+            bypass_cookie_max_age=bypass_cookie_max_age,
+            on_state_error=on_state_error,
         )
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:

@@ -37,18 +37,12 @@ def maintenance_page(
     page = MaintenancePage(title, message, refresh)
 
     def response_handler(request: Request[Any, Any, Any]) -> Response[bytes]:
-        if page.wants_html(request.scope):
-            return Response(
-                page.html,
-                status_code=page.status_code,
-                media_type=MediaType.HTML,
-                headers=page.html_headers,
-            )
+        is_html, body, headers = page.answer(request.scope)
         return Response(
-            page.json,
+            body,
             status_code=page.status_code,
-            media_type=MediaType.JSON,
-            headers=page.json_headers,
+            media_type=MediaType.HTML if is_html else MediaType.JSON,
+            headers=headers,
         )
 
     return response_handler

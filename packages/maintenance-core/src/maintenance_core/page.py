@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 from .responses import DEFAULT_DETAIL, DEFAULT_RETRY_AFTER, MaintenanceResponse
+from .state import NOTICE_SCOPE_KEY, MaintenanceNotice
 
 __all__ = [
     "DEFAULT_MESSAGE",
@@ -142,7 +144,10 @@ def _check_refresh(refresh: object) -> int | None:
 
 
 def render_page(
-    title: str | None = None, message: str | None = None, refresh: int | None = None
+    title: str | None = None,
+    message: str | None = None,
+    refresh: int | None = None,
+    end: datetime | None = None,
 ) -> str:
     """The maintenance page as an HTML document.
 
@@ -151,6 +156,7 @@ def render_page(
         message: the paragraph under the heading; a default sentence when ``None``.
         refresh: seconds after which the browser reloads the page by itself
             (a ``<meta http-equiv="refresh">``, no JavaScript), or ``None``.
+        end: when the maintenance window ends, shown in UTC, or ``None``.
 
     The title and message are HTML-escaped.
 
@@ -163,6 +169,11 @@ def render_page(
     seconds = _check_refresh(refresh)
     refresh_meta = ""
     refresh_note = ""
+    end_note = ""
+    if end is not None:
+        utc = end.astimezone(timezone.utc)
+        shown = utc.strftime("%d %B %Y, %H:%M UTC").lstrip("0")
+        end_note = f'<p>Expected back by <time datetime="{utc.isoformat()}">{shown}</time>.</p>\n'
     if seconds is not None:
         unit = "second" if seconds == 1 else "seconds"
         refresh_meta = f'<meta http-equiv="refresh" content="{seconds}">\n'
@@ -182,6 +193,7 @@ def render_page(
         "<main>\n"
         f"<h1>{safe_title}</h1>\n"
         f"<p>{safe_message}</p>\n"
+        f"{end_note}"
         f"{refresh_note}"
         "</main>\n"
         "</body>\n"
@@ -206,6 +218,9 @@ class MaintenancePage:
         json_headers: headers for the JSON (``Retry-After``, ``Vary: Accept``),
             without the content type.
 
+    During a window with an end, :meth:`answer` adds the end to the page and
+    counts ``Retry-After`` down to it.
+
     Raises:
         TypeError: *title* or *message* is not a string.
         ValueError: *refresh* is not a positive int.
@@ -216,6 +231,8 @@ class MaintenancePage:
     def __init__(
         self, title: str | None = None, message: str | None = None, refresh: int | None = None
     ) -> None:
+        self._texts = (title, message, refresh)
+        self._dated: tuple[datetime, bytes] | None = None
         self.html: bytes = render_page(title, message, refresh).encode("utf-8")
         self.json: bytes = MaintenanceResponse(content={"detail": DEFAULT_DETAIL}).body
         retry_after = str(DEFAULT_RETRY_AFTER)
@@ -229,3 +246,33 @@ class MaintenancePage:
     def wants_html(self, scope: Mapping[str, Any]) -> bool:
         """Whether the request in *scope* should get the HTML page rather than the JSON."""
         return prefers_html(accept_header(scope))
+
+    def answer(self, scope: Mapping[str, Any]) -> tuple[bool, bytes, Mapping[str, str]]:
+        """The answer for a refused request: ``(is_html, body, headers)``.
+
+        Uses the :class:`~maintenance_core.state.MaintenanceNotice` the
+        middleware put in *scope*: the window's end on the page and its
+        ``Retry-After``.
+        """
+        is_html = self.wants_html(scope)
+        notice = scope.get(NOTICE_SCOPE_KEY)
+        if not isinstance(notice, MaintenanceNotice) or notice.retry_after is None:
+            return (
+                (True, self.html, self.html_headers)
+                if is_html
+                else (False, self.json, self.json_headers)
+            )
+        retry_after = str(notice.retry_after)
+        if not is_html:
+            return False, self.json, {**self.json_headers, "retry-after": retry_after}
+        headers = {**self.html_headers, "retry-after": retry_after}
+        if notice.end is None:
+            return True, self.html, headers
+        return True, self._page_until(notice.end), headers
+
+    def _page_until(self, end: datetime) -> bytes:
+        # Every request of one window shows the same end: render it once.
+        dated = self._dated
+        if dated is None or dated[0] != end:
+            dated = self._dated = (end, render_page(*self._texts, end=end).encode("utf-8"))
+        return dated[1]

@@ -6,8 +6,11 @@ version and :class:`~maintenance_core.registry.BackendRegistry`::
     app = build_cli("fastapi-maintenance", __version__, registry)
 
 The command has three subcommands, ``status``, ``on`` and ``off``, each taking
-``--backend`` (``env`` by default), ``--var-name`` for the ``env`` backend and
-``--file-path`` for the ``file`` backend.
+``--backend`` (``env`` by default), ``--var-name`` for the ``env`` backend,
+``--file-path`` for the ``file`` backend and ``--redis-url`` for the ``redis``
+backend. ``on`` also takes a window (``--start``/``--end`` or ``--for``) and a
+bypass secret (``--secret``, stored only as a hash). ``status`` prints the
+window, a stored secret and the overrides held fleet-wide when there are any.
 
 Only this module needs typer and rich (the ``cli`` extra); the rest of
 maintenance-core does not import them.
@@ -15,6 +18,10 @@ maintenance-core does not import them.
 
 # No ``from __future__ import annotations``: typer reads the option annotations
 # at runtime, and those of the commands below refer to local help texts.
+import re
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, NoReturn
 
 import anyio
@@ -31,10 +38,20 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     ) from exc
 
 from .backends import BaseStateBackend, require_writable
+from .bypass import hash_secret
 from .errors import MaintenanceError
 from .registry import BackendRegistry
+from .state import OFF, MaintenanceState, parse_moment
 
-__all__ = ["CliError", "build_cli", "make_backend", "status_text"]
+__all__ = [
+    "CliError",
+    "build_cli",
+    "details_lines",
+    "make_backend",
+    "parse_duration",
+    "requested_state",
+    "status_text",
+]
 
 DEFAULT_BACKEND = "env"
 
@@ -89,6 +106,97 @@ def make_backend(
         raise CliError(f"The {name} backend cannot be built from the command line: {exc}") from exc
 
 
+_DURATION = re.compile(r"(\d+)([smhd])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``--for``: whole numbers with units s, m, h, d, e.g. ``30m``, ``2h``, ``1h30m``.
+
+    Raises:
+        CliError: for anything else, or a zero duration.
+    """
+    compact = text.strip().lower().replace(" ", "")
+    parts = _DURATION.findall(compact)
+    if not compact or "".join(n + u for n, u in parts) != compact:
+        raise CliError(f"--for {text!r} is not a duration: use e.g. 30m, 2h, 1h30m or 90s.")
+    seconds = sum(int(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+    if seconds <= 0:
+        raise CliError("--for must be longer than zero.")
+    return timedelta(seconds=seconds)
+
+
+def requested_state(
+    start: str | None = None,
+    end: str | None = None,
+    duration: str | None = None,
+    secret: str | None = None,
+) -> MaintenanceState:
+    """The state ``on`` stores for its options (window, secret), validated.
+
+    Raises:
+        CliError: for ``--end`` together with ``--for``.
+        InvalidWindowError: for bad bounds (naive, malformed, end past or not after start).
+        InvalidBypassSecretError: for a weak secret.
+    """
+    if end is not None and duration is not None:
+        raise CliError("Give either --end or --for, not both.")
+    window_end: datetime | str | None = end
+    if duration is not None:
+        length = parse_duration(duration)
+        begin = parse_moment(start, "start") or datetime.now(timezone.utc).replace(microsecond=0)
+        window_end = begin + length
+    state = MaintenanceState.scheduled(start, window_end)
+    if secret is None:
+        return state
+    return MaintenanceState(True, state.start, state.end, hash_secret(secret))
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _span(seconds: float) -> str:
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def details_lines(
+    state: MaintenanceState, backend: BaseStateBackend, now: float | None = None
+) -> list[str]:
+    """What ``status`` prints under the status line: the window, a stored bypass
+    secret (never the secret, only that one is set) and fleet-wide overrides."""
+    current = time.time() if now is None else now
+    lines: list[str] = []
+    if state.on and (state.start is not None or state.end is not None):
+        start, end = state.start, state.end
+        if start is not None and current < start.timestamp():
+            until = f" until {_when(end)}" if end is not None else " until switched off"
+            lines.append(
+                f"Window: starts {_when(start)} (in {_span(start.timestamp() - current)}){until}"
+            )
+        elif end is not None and current >= end.timestamp():
+            lines.append(f"Window: ended {_when(end)}; maintenance switched itself off")
+        elif end is not None:
+            lines.append(
+                f"Window: open until {_when(end)} ({_span(end.timestamp() - current)} left)"
+            )
+        else:
+            lines.append(f"Window: open since {_when(start)} until switched off")  # type: ignore[arg-type]
+    if state.bypass is not None:
+        lines.append("Bypass secret: set (stored as a hash with the state)")
+    leases = getattr(backend, "fleet_leases", None)
+    if isinstance(leases, tuple) and any(leases):
+        lines.append(f"Overrides held fleet-wide: {leases[0]} on, {leases[1]} off")
+    return lines
+
+
 def status_text(value: bool, backend: BaseStateBackend) -> str:
     """The status line, e.g. ``Maintenance mode is ON (env: FASTAPI_MAINTENANCE_MODE)``."""
     return f"Maintenance mode is {'ON' if value else 'OFF'} ({backend.describe()})"
@@ -126,30 +234,35 @@ def build_cli(prog_name: str, version: str, registry: BackendRegistry) -> typer.
         err.print(Text.assemble(("Error:", "bold red"), " ", _one_line(message)))
         raise typer.Exit(code=1)
 
-    def print_status(value: bool, backend: BaseStateBackend) -> None:
+    def print_status(state: MaintenanceState, backend: BaseStateBackend) -> None:
+        value = state.is_on_now()
         line = Text(status_text(value, backend))
         start = len("Maintenance mode is ")
         word = "ON" if value else "OFF"
         line.stylize("bold red" if value else "bold green", start, start + len(word))
         out.print(line)
+        for detail in details_lines(state, backend):
+            out.print(Text(detail))
 
     def run(
         backend: str | None,
         var_name: str | None,
         file_path: str | None,
         redis_url: str | None,
-        new_value: bool | None,
+        new_state: Callable[[], MaintenanceState] | None,
     ) -> None:
         action = "build the backend"
 
-        async def apply() -> bool:
+        async def apply(
+            state_backend: BaseStateBackend, wanted: MaintenanceState | None
+        ) -> MaintenanceState:
             nonlocal action
             try:
-                if new_value is not None:
+                if wanted is not None:
                     action = f"write the maintenance state ({state_backend.describe()})"
-                    await state_backend.set_value(new_value)
+                    await state_backend.set_state(wanted)
                 action = f"read the maintenance state ({state_backend.describe()})"
-                return await state_backend.read_now()
+                return await state_backend.read_state_now()
             finally:
                 close = getattr(state_backend, "aclose", None)
                 if close is not None:
@@ -157,14 +270,16 @@ def build_cli(prog_name: str, version: str, registry: BackendRegistry) -> typer.
 
         try:
             state_backend = make_backend(registry, backend, var_name, file_path, redis_url)
-            if new_value is not None:
+            wanted = None
+            if new_state is not None:
+                wanted = new_state()
                 require_writable(state_backend)
-            value = anyio.run(apply)
+            state = anyio.run(apply, state_backend, wanted)
         except OSError as exc:
             fail(f"Cannot {action}: {exc}")
         except (CliError, MaintenanceError, ValueError) as exc:
             fail(str(exc) or type(exc).__name__)
-        print_status(value, state_backend)
+        print_status(state, state_backend)
 
     def version_callback(value: bool) -> None:
         if value:
@@ -207,6 +322,34 @@ def build_cli(prog_name: str, version: str, registry: BackendRegistry) -> typer.
     FilePathOption = Annotated[str | None, typer.Option("--file-path", help=file_path_help)]
     redis_url_help = "URL of the redis backend (default redis://localhost:6379/0)."
     RedisUrlOption = Annotated[str | None, typer.Option("--redis-url", help=redis_url_help)]
+    StartOption = Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help="Start of the window, ISO 8601 with an offset, e.g. 2026-11-21T22:00Z "
+            "(default: now).",
+        ),
+    ]
+    EndOption = Annotated[
+        str | None,
+        typer.Option(
+            "--end",
+            help="End of the window, ISO 8601 with an offset; maintenance switches itself "
+            "off then.",
+        ),
+    ]
+    ForOption = Annotated[
+        str | None,
+        typer.Option("--for", help="Length of the window instead of --end, e.g. 30m, 2h, 1h30m."),
+    ]
+    SecretOption = Annotated[
+        str | None,
+        typer.Option(
+            "--secret",
+            help="A bypass secret (16+ characters) for the team, stored only as a hash: "
+            "send it as X-Maintenance-Bypass or open a URL with ?maintenance_bypass=<secret>.",
+        ),
+    ]
 
     @app.command()
     def status(
@@ -215,7 +358,7 @@ def build_cli(prog_name: str, version: str, registry: BackendRegistry) -> typer.
         file_path: FilePathOption = None,
         redis_url: RedisUrlOption = None,
     ) -> None:
-        """Show whether maintenance mode is on."""
+        """Show whether maintenance mode is on, with its window, secret and overrides."""
         run(backend, var_name, file_path, redis_url, None)
 
     @app.command()
@@ -224,9 +367,19 @@ def build_cli(prog_name: str, version: str, registry: BackendRegistry) -> typer.
         var_name: VarNameOption = None,
         file_path: FilePathOption = None,
         redis_url: RedisUrlOption = None,
+        start: StartOption = None,
+        end: EndOption = None,
+        duration: ForOption = None,
+        secret: SecretOption = None,
     ) -> None:
-        """Turn maintenance mode on (writable backends only: file, redis)."""
-        run(backend, var_name, file_path, redis_url, True)
+        """Turn maintenance mode on, now or for a window (writable backends: file, redis)."""
+        run(
+            backend,
+            var_name,
+            file_path,
+            redis_url,
+            lambda: requested_state(start, end, duration, secret),
+        )
 
     @app.command()
     def off(
@@ -235,7 +388,7 @@ def build_cli(prog_name: str, version: str, registry: BackendRegistry) -> typer.
         file_path: FilePathOption = None,
         redis_url: RedisUrlOption = None,
     ) -> None:
-        """Turn maintenance mode off (writable backends only: file, redis)."""
-        run(backend, var_name, file_path, redis_url, False)
+        """Turn maintenance mode off, ending any window and secret (file, redis)."""
+        run(backend, var_name, file_path, redis_url, lambda: OFF)
 
     return app

@@ -275,10 +275,11 @@ def build_cli(prog_name: str, version: str, registry: BackendRegistry) -> typer.
                 wanted = new_state()
                 require_writable(state_backend)
             state = anyio.run(apply, state_backend, wanted)
+        except (CliError, MaintenanceError, ValueError) as exc:
+            # Before OSError: StateWriteError is both, and already says what failed.
+            fail(str(exc) or type(exc).__name__)
         except OSError as exc:
             fail(f"Cannot {action}: {exc}")
-        except (CliError, MaintenanceError, ValueError) as exc:
-            fail(str(exc) or type(exc).__name__)
         print_status(state, state_backend)
 
     def version_callback(value: bool) -> None:

@@ -71,10 +71,23 @@ class FrameworkAdapter(Protocol):
 
 
 def _check_handler(name: str, handler: object) -> None:
-    if handler is not None and not callable(handler):
+    if handler is None:
+        return
+    if not callable(handler):
         raise TypeError(
             f"{name} must be a function (sync or async) taking the request, got {handler!r}."
         )
+    try:
+        signature = inspect.signature(handler)
+    except (TypeError, ValueError):
+        return  # some builtins and C callables have no signature: trust them
+    try:
+        signature.bind(object())
+    except TypeError:
+        raise TypeError(
+            f"{name} must take exactly one argument, the request, but "
+            f"{getattr(handler, '__qualname__', handler)!r} has the signature {signature}."
+        ) from None
 
 
 class MaintenanceGuard:

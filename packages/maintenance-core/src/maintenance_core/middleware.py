@@ -90,6 +90,10 @@ def _check_handler(name: str, handler: object) -> None:
         ) from None
 
 
+async def _already_on() -> bool:
+    return True
+
+
 class MaintenanceGuard:
     """Everything the middleware does except holding the wrapped app.
 
@@ -180,14 +184,15 @@ class MaintenanceGuard:
         if scope["type"] not in ("http", "websocket"):
             await app(scope, receive, send)
             return
-        if (
-            self._may_force_on is not None
-            and not self._may_force_on(scope)
-            and not await self.state.is_on()
-        ):
-            # Maintenance is off and no route is forced on: nothing can block this request.
-            await app(scope, receive, send)
-            return
+        maintenance_on = self.state.is_on
+        if self._may_force_on is not None and not self._may_force_on(scope):
+            if not await self.state.is_on():
+                # Maintenance is off and no route is forced on: nothing can block this request.
+                await app(scope, receive, send)
+                return
+            # Decide with this read: a second one could disagree (a state changing, or
+            # failing, between the two), and would cost a second read.
+            maintenance_on = _already_on
         route = self.adapter.resolve_route(scope)
 
         async def is_exempt() -> bool:
@@ -195,7 +200,7 @@ class MaintenanceGuard:
                 self.exempt_handler is not None and await self._is_exempt(scope, receive, send)
             )
 
-        if await decide(route, self.state.is_on, is_exempt):
+        if await decide(route, maintenance_on, is_exempt):
             await self._refuse(scope, receive, send, route)
         else:
             await app(scope, receive, send)

@@ -17,12 +17,22 @@ While maintenance is on:
 
 ``GET /legacy`` is forced on: it always answers ``503``.
 
+Operator features:
+
+* ``POST /admin/maintenance/on?minutes=5`` schedules a five-minute window: the
+  ``Retry-After`` header counts down and maintenance switches itself off at its end;
+* the team passes with the header ``X-Maintenance-Bypass: <secret>``, or by opening
+  any page once with ``?maintenance_bypass=<secret>`` in a browser (a cookie is set).
+  The secret is ``DEMO_BYPASS_SECRET`` (a fixed demo value unless set);
+* browsers get an HTML maintenance page, API clients the documented JSON.
+
 The admin endpoints have no authentication here; a real app must protect them.
 """
 
 from __future__ import annotations
 
 import os
+from datetime import datetime, timedelta, timezone
 
 from fastapi import FastAPI
 from fastapi_maintenance import (
@@ -33,9 +43,13 @@ from fastapi_maintenance import (
     set_maintenance_mode,
 )
 from fastapi_maintenance.backends import LocalFileBackend
+from fastapi_maintenance.responses import maintenance_page
 
 STATE_FILE_ENV_VAR = "DEMO_MAINTENANCE_FILE"
 DEFAULT_STATE_FILE = "demo_maintenance_mode.txt"
+BYPASS_SECRET_ENV_VAR = "DEMO_BYPASS_SECRET"
+# For the demo only: a real deployment reads a random secret from its environment.
+DEFAULT_BYPASS_SECRET = "demo-team-secret-not-for-production"
 
 state_file = os.environ.get(STATE_FILE_ENV_VAR) or DEFAULT_STATE_FILE
 backend = LocalFileBackend(file_path=state_file)
@@ -47,7 +61,16 @@ app = FastAPI(
         f"The state is stored in `{state_file}`."
     ),
 )
-app.add_middleware(MaintenanceModeMiddleware, backend=backend)
+app.add_middleware(
+    MaintenanceModeMiddleware,
+    backend=backend,
+    bypass_secret=os.environ.get(BYPASS_SECRET_ENV_VAR) or DEFAULT_BYPASS_SECRET,
+    response_handler=maintenance_page(
+        title="The demo is down for maintenance",
+        message="We are trying out maintenance mode. Please come back soon.",
+        refresh=30,
+    ),
+)
 
 
 @app.get("/")
@@ -91,9 +114,13 @@ async def maintenance_status() -> dict[str, object]:
 
 @app.post("/admin/maintenance/on")
 @force_maintenance_mode_off
-async def maintenance_on() -> dict[str, object]:
-    """Turn maintenance mode on (writes the state file)."""
-    await set_maintenance_mode(True)
+async def maintenance_on(minutes: int | None = None) -> dict[str, object]:
+    """Turn maintenance mode on (writes the state file), for ``minutes`` if given."""
+    if minutes is None:
+        await set_maintenance_mode(True)
+    else:
+        end = datetime.now(timezone.utc) + timedelta(minutes=minutes)
+        await set_maintenance_mode(True, end=end)
     return await _status()
 
 

@@ -83,3 +83,34 @@ def test_demo_app_forced_on_route(demo: DemoServer) -> None:
     assert response.status_code == 503
     assert "retry-after" in response.headers
     assert demo.client.get("/").status_code == 200
+
+
+SECRET = "demo-team-secret-not-for-production"
+
+
+def test_demo_app_operator_features(demo: DemoServer) -> None:
+    client = demo.client
+    assert client.post("/admin/maintenance/on", params={"minutes": 5}).status_code == 200
+    assert '"end"' in demo.state_file.read_text(encoding="utf-8")
+
+    # API clients: the documented JSON, with Retry-After counting down to the window's end.
+    refused = client.get("/")
+    assert refused.status_code == 503
+    assert refused.json() == {"detail": "Service temporarily unavailable due to maintenance"}
+    assert 280 <= int(refused.headers["retry-after"]) <= 300
+
+    # Browsers: the page, showing the window's end.
+    page = client.get("/", headers={"Accept": "text/html"})
+    assert page.status_code == 503
+    assert "Expected back by" in page.text
+
+    # The team: the header, or the link that sets a cookie.
+    assert client.get("/", headers={"X-Maintenance-Bypass": SECRET}).status_code == 200
+    assert client.get("/", headers={"X-Maintenance-Bypass": SECRET[:-1] + "x"}).status_code == 503
+    link = client.get("/items/3", params={"maintenance_bypass": SECRET})
+    assert link.status_code == 302
+    assert link.headers["location"] == "./3"
+    assert SECRET not in link.headers["set-cookie"]
+    assert client.get("/items/3").status_code == 200  # the client's cookie jar sends it
+    client.cookies.clear()
+    assert client.get("/items/3").status_code == 503

@@ -132,6 +132,7 @@ class _LoopState:
         self.loop = loop
         self.client = client
         self.task: asyncio.Task[None] | None = None
+        self.first_read: asyncio.Future[MaintenanceState] | None = None
 
 
 class RedisBackend(BaseStateBackend):
@@ -228,12 +229,21 @@ class RedisBackend(BaseStateBackend):
             return snapshot.state
         if self._failing is not None:
             return ON if self.fallback else OFF
+        # Requests that arrive together before the first state is known share one
+        # read: a burst must not open a connection each and exhaust the pool.
+        loop_state = self._loop_state()
+        if loop_state.first_read is None or loop_state.first_read.done():
+            loop_state.first_read = loop_state.loop.create_task(self._read_first(loop_state))
+        return await asyncio.shield(loop_state.first_read)
+
+    async def _read_first(self, loop_state: _LoopState) -> MaintenanceState:
         try:
-            snapshot = await self._read(self._loop_state().client)
+            snapshot = await self._read(loop_state.client)
         except (RedisError, OSError) as exc:
             self._mark_failing(exc)
             return ON if self.fallback else OFF
-        self._snapshot = snapshot
+        if self._snapshot is None:
+            self._snapshot = snapshot
         return snapshot.state
 
     async def read_now(self) -> bool:

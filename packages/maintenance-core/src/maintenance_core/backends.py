@@ -287,11 +287,12 @@ class LocalFileBackend(BaseStateBackend):
             StateWriteError: naming the file and the reason, if it cannot be written.
         """
         try:
-            await anyio.to_thread.run_sync(self._write, state.to_text())
+            stamp = await anyio.to_thread.run_sync(self._write, state.to_text())
         except OSError as exc:
             raise StateWriteError(self.file_path, exc) from exc
-        self._state, self._error = state, None
-        self._stamp = self._stat()
+        # The stamp of the file we wrote, not of whatever the path holds now: another
+        # process may have replaced it since, and that change must still be seen.
+        self._state, self._error, self._stamp = state, None, stamp
         self._checked_at = time.monotonic()
 
     def _stat(self) -> tuple[int, int, int] | None:
@@ -307,7 +308,7 @@ class LocalFileBackend(BaseStateBackend):
         except FileNotFoundError:
             return ""
 
-    def _write(self, text: str) -> None:
+    def _write(self, text: str) -> tuple[int, int, int]:
         target = Path(self.file_path)
         directory = target.parent
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
@@ -316,11 +317,13 @@ class LocalFileBackend(BaseStateBackend):
                 tmp.write(text)
                 tmp.flush()
                 os.fsync(tmp.fileno())
-            os.chmod(tmp_name, 0o644)
+                os.fchmod(tmp.fileno(), 0o644)
+                info = os.fstat(tmp.fileno())  # inode, mtime and size survive the rename
             os.replace(tmp_name, target)
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
+        return (info.st_ino, info.st_mtime_ns, info.st_size)
 
     def describe(self) -> str:
         return f"file: {self.file_path}"

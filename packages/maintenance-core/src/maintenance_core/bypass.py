@@ -1,7 +1,7 @@
 """The secret bypass: lets the team through while everybody else gets the 503.
 
 A secret is accepted from two places: ``bypass_secret=`` given to the
-middleware, and the hash stored with the state by ``on --secret``. A request
+middleware, and the digests stored with the state by ``on --secret``. A request
 passes if it carries, while maintenance is on:
 
 - the header ``X-Maintenance-Bypass: <secret>``, or
@@ -12,9 +12,10 @@ passes if it carries, while maintenance is on:
 
 Secrets are compared through fixed-length digests with
 :func:`hmac.compare_digest`, so the time taken does not depend on how much of
-a guess is right. The cookie holds only an expiry and a signature; it is
-signed with a key derived from the secret (or from its stored hash), so
-changing the secret invalidates every cookie. Nothing here logs a secret.
+a guess is right. The cookie holds an expiry, a token derived one way from the
+secret and a signature over the expiry keyed with that token: it cannot be made
+from what is stored (digests only), its expiry cannot be changed, and changing
+the secret invalidates every cookie. Nothing here logs a secret.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ __all__ = [
     "BypassKey",
     "BypassPolicy",
     "hash_secret",
+    "make_cookie_value",
 ]
 
 BYPASS_HEADER = "X-Maintenance-Bypass"
@@ -89,44 +91,58 @@ def check_secret(secret: object) -> str:
     return secret
 
 
+def _token(secret: bytes) -> bytes:
+    # What a bypass cookie carries instead of the secret: derived from it, one way.
+    return hmac.new(secret, _COOKIE_CONTEXT, hashlib.sha256).digest()
+
+
 def hash_secret(secret: str) -> str:
-    """The form in which a secret is stored with the state: ``sha256$<salt>$<digest>``.
+    """The form in which a secret is stored with the state.
+
+    ``sha256$<salt>$<digest of the secret>$<digest of its cookie token>``: enough
+    to check a presented secret or cookie, not to recover the secret or to make
+    a cookie.
 
     Raises:
         InvalidBypassSecretError: for a weak secret (see :func:`check_secret`).
     """
+    raw = check_secret(secret).encode()
     salt = secrets.token_bytes(16)
-    digest = hashlib.sha256(salt + check_secret(secret).encode()).digest()
-    return f"{_HASH_SCHEME}${_b64(salt)}${_b64(digest)}"
+    digest = hashlib.sha256(salt + raw).digest()
+    token_digest = hashlib.sha256(salt + _token(raw)).digest()
+    return f"{_HASH_SCHEME}${_b64(salt)}${_b64(digest)}${_b64(token_digest)}"
 
 
 class BypassKey:
-    """One accepted secret: checks presented secrets and signs and checks cookies.
+    """One accepted secret: checks presented secrets and bypass cookies.
 
     Build it with :meth:`from_secret` (the middleware's ``bypass_secret``) or
-    :meth:`from_hash` (a secret stored with the state).
+    :meth:`from_hash` (a secret stored with the state). Either way it holds
+    only digests, so a stored hash lets nobody make a cookie.
+
+    A cookie is ``<expiry>.<token>.<signature>``: the token is derived from the
+    secret (one way), and the signature, keyed with the token, covers the
+    expiry. Checking it takes the token's digest, which both forms hold.
+    Cookies made for one secret are accepted wherever that secret is, whether
+    given to the middleware or stored with the state.
     """
 
-    __slots__ = ("_cookie_key", "_digest", "_salt")
+    __slots__ = ("_digest", "_salt", "_token_digest")
 
-    def __init__(self, salt: bytes, digest: bytes, cookie_key: bytes) -> None:
+    def __init__(self, salt: bytes, digest: bytes, token_digest: bytes) -> None:
         self._salt = salt
         self._digest = digest
-        self._cookie_key = cookie_key
+        self._token_digest = token_digest
 
     @classmethod
     def from_secret(cls, secret: str) -> BypassKey:
         """A key for a secret known in plain text.
 
-        The cookie key depends only on the secret, so every worker and host
-        configured with the same secret accepts the others' cookies.
-
         Raises:
             InvalidBypassSecretError: for a weak secret (see :func:`check_secret`).
         """
         raw = check_secret(secret).encode()
-        digest = hashlib.sha256(raw).digest()
-        return cls(b"", digest, hmac.new(raw, _COOKIE_CONTEXT, hashlib.sha256).digest())
+        return cls(b"", hashlib.sha256(raw).digest(), hashlib.sha256(_token(raw)).digest())
 
     @classmethod
     def from_hash(cls, stored: str) -> BypassKey:
@@ -135,41 +151,54 @@ class BypassKey:
         Raises:
             ValueError: if *stored* is not in that form.
         """
-        scheme, _, rest = stored.partition("$")
-        salt_text, _, digest_text = rest.partition("$")
-        if scheme != _HASH_SCHEME or not salt_text or not digest_text:
-            raise ValueError("'bypass' is not a sha256$<salt>$<digest> secret hash")
+        parts = stored.split("$")
+        if len(parts) != 4 or parts[0] != _HASH_SCHEME or not all(parts[1:]):
+            raise ValueError("'bypass' is not a sha256$<salt>$<digest>$<digest> secret hash")
         try:
-            salt, digest = _unb64(salt_text), _unb64(digest_text)
+            salt, digest, token_digest = (_unb64(part) for part in parts[1:])
         except ValueError:
             raise ValueError("'bypass' is not valid base64") from None
-        if len(digest) != hashlib.sha256().digest_size:
+        size = hashlib.sha256().digest_size
+        if len(digest) != size or len(token_digest) != size:
             raise ValueError("'bypass' holds a digest of the wrong length")
-        return cls(salt, digest, hmac.new(digest, _COOKIE_CONTEXT, hashlib.sha256).digest())
+        return cls(salt, digest, token_digest)
 
     def matches(self, presented: bytes) -> bool:
         """Whether *presented* is the secret, in time independent of how close it is."""
         candidate = hashlib.sha256(self._salt + presented).digest()
         return hmac.compare_digest(candidate, self._digest)
 
-    def cookie_value(self, expires: int) -> str:
-        """A cookie value valid until the Unix time *expires*."""
-        return f"{expires}.{self._sign(expires)}"
-
-    def accepts_cookie(self, value: bytes, now: float) -> bool:
-        """Whether *value* is an unexpired cookie signed by this key."""
-        expires_text, dot, signature = value.partition(b".")
-        if not dot or not expires_text.isdigit() or len(expires_text) > 12:
+    def accepts_cookie(self, value: bytes, now: float, max_age: int) -> bool:
+        """Whether *value* is a cookie for this secret, unexpired and issued for at
+        most *max_age* seconds from *now*."""
+        parts = value.split(b".")
+        if len(parts) != 3:
+            return False
+        expires_text, token_text, signature = parts
+        if not expires_text.isdigit() or len(expires_text) > 12:
             return False
         expires = int(expires_text)
-        if expires <= now:
+        if not now < expires <= now + max_age:
             return False
-        expected = self._sign(expires).encode("ascii")
-        return hmac.compare_digest(expected, signature)
+        try:
+            token = _unb64(token_text.decode("ascii"))
+        except (ValueError, UnicodeDecodeError):
+            return False
+        token_ok = hmac.compare_digest(
+            hashlib.sha256(self._salt + token).digest(), self._token_digest
+        )
+        expected = _sign(token, expires).encode("ascii")
+        return hmac.compare_digest(expected, signature) and token_ok
 
-    def _sign(self, expires: int) -> str:
-        mac = hmac.new(self._cookie_key, str(expires).encode("ascii"), hashlib.sha256)
-        return _b64(mac.digest())
+
+def make_cookie_value(secret: bytes, expires: int) -> str:
+    """A bypass cookie value for *secret*, valid until the Unix time *expires*."""
+    token = _token(secret)
+    return f"{expires}.{_b64(token)}.{_sign(token, expires)}"
+
+
+def _sign(token: bytes, expires: int) -> str:
+    return _b64(hmac.new(token, str(expires).encode("ascii"), hashlib.sha256).digest())
 
 
 def _header_values(headers: Iterable[tuple[bytes, bytes]]) -> tuple[list[bytes], list[bytes]]:
@@ -225,7 +254,7 @@ class BypassPolicy:
             for value in presented:
                 accepted |= key.matches(value)
             for value in cookies:
-                accepted |= key.accepts_cookie(value, now)
+                accepted |= key.accepts_cookie(value, now, self.cookie_max_age)
         return accepted
 
     def cookie_redirect(
@@ -244,19 +273,21 @@ class BypassPolicy:
         candidates: list[bytes] = []
         for pair in query.split(b"&"):
             name, _, value = pair.partition(b"=")
-            if _form_decode(name) == _PARAM:
+            # The name is matched as sent, not percent-decoded: one spelling, one meaning.
+            if name == _PARAM:
                 candidates.append(_form_decode(value))
             elif pair:
                 kept.append(pair)
-        key = next(
-            (k for k in keys for candidate in candidates if k.matches(candidate)),
+        secret = next(
+            (candidate for candidate in candidates for key in keys if key.matches(candidate)),
             None,
         )
-        if key is None:
+        if secret is None:
             return None
         expires = int(time.time()) + self.cookie_max_age
         cookie = (
-            f"{BYPASS_COOKIE}={key.cookie_value(expires)}; Max-Age={self.cookie_max_age}; "
+            f"{BYPASS_COOKIE}={make_cookie_value(secret, expires)}; "
+            f"Max-Age={self.cookie_max_age}; "
             "Path=/; HttpOnly; SameSite=Lax"
         )
         if scope.get("scheme") in ("https", "wss"):

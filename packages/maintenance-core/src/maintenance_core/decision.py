@@ -17,6 +17,7 @@ framework answers its usual 404 or 405.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -123,6 +124,18 @@ class StateReader:
     @property
     def last_state(self) -> MaintenanceState | None:
         """The state most recently read from the backend (its window, its bypass secret)."""
+        return self._last_known
+
+    async def stored_state(self) -> MaintenanceState | None:
+        """The backend's state, for the bypass secret stored with it.
+
+        When an override or ``enable_maintenance`` decided, :meth:`is_on` did not
+        read the backend; read it now (from its cache), so a secret stored or
+        revoked meanwhile counts. A failing read keeps the last known state.
+        """
+        if self.overrides.active is not None or self.enable_maintenance is not None:
+            with contextlib.suppress(Exception):  # is_on logs read problems, once
+                self._last_known = await self.backend.get_state()
         return self._last_known
 
     def window_end(self) -> datetime | None:

@@ -24,9 +24,13 @@ class InvalidStateValueError(MaintenanceError, ValueError):
     def __init__(self, raw: str, reason: str | None = None) -> None:
         self.raw = raw
         self.reason = reason
-        shown = raw if len(raw) <= 80 else raw[:77] + "..."
+        if raw.lstrip().startswith("{"):
+            # The JSON form may hold the bypass secret's digests: do not echo it into logs.
+            shown = f"<a JSON object of {len(raw)} characters>"
+        else:
+            shown = repr(raw if len(raw) <= 80 else raw[:77] + "...")
         super().__init__(
-            f"Invalid maintenance state value {shown!r}: "
+            f"Invalid maintenance state value {shown}: "
             + (f"{reason}. " if reason else "")
             + "Expected one of 1/yes/y/true/t/on or 0/no/n/false/f/off (case-insensitive), "
             "empty for off, or the JSON object written by set_maintenance_mode()."

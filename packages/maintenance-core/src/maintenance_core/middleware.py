@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
 from .backends import BaseStateBackend
-from .bypass import DEFAULT_COOKIE_MAX_AGE, BypassPolicy
+from .bypass import DEFAULT_COOKIE_MAX_AGE, BypassKey, BypassPolicy
 from .decision import RouteInfo, StateErrorPolicy, StateReader, decide
 from .markers import ForcedMode
 from .registry import BackendRegistry
@@ -196,7 +196,7 @@ class MaintenanceGuard:
         route = self.adapter.resolve_route(scope)
 
         async def is_exempt() -> bool:
-            return self._bypassed(scope) or (
+            return await self._bypassed(scope) or (
                 self.exempt_handler is not None and await self._is_exempt(scope, receive, send)
             )
 
@@ -205,12 +205,12 @@ class MaintenanceGuard:
         else:
             await app(scope, receive, send)
 
-    def _bypass_keys(self) -> tuple[Any, ...]:
-        stored = self.state.last_state
+    async def _bypass_keys(self) -> tuple[BypassKey, ...]:
+        stored = await self.state.stored_state()
         return self.bypass.keys(None if stored is None else stored.bypass_key)
 
-    def _bypassed(self, scope: Scope) -> bool:
-        keys = self._bypass_keys()
+    async def _bypassed(self, scope: Scope) -> bool:
+        keys = await self._bypass_keys()
         return bool(keys) and self.bypass.lets_through(scope, keys)
 
     async def _is_exempt(self, scope: Scope, receive: Receive, send: Send) -> bool:
@@ -228,7 +228,7 @@ class MaintenanceGuard:
         end = None
         retry_after = None
         if route.forced is not ForcedMode.ON:
-            keys = self._bypass_keys()
+            keys = await self._bypass_keys()
             if keys and scope["type"] == "http":
                 redirect = self.bypass.cookie_redirect(scope, keys)
                 if redirect is not None:

@@ -118,9 +118,14 @@ class BaseStateBackend(ABC):
         Raises:
             StateNotSupportedError: for a state with a window or a bypass secret.
         """
-        if not state.is_plain:
+        if not state.is_plain and self.writable:
             raise StateNotSupportedError(self.describe())
         await self.set_value(state.on)
+
+    @property
+    def stores_full_state(self) -> bool:
+        """Whether :meth:`set_state` stores windows and bypass secrets (not only on/off)."""
+        return type(self).set_state is not BaseStateBackend.set_state
 
     async def read_now(self) -> bool:
         """Read the stored state from its source, bypassing any cache, raising on errors.
@@ -174,7 +179,7 @@ class EnvVarBackend(BaseStateBackend):
         Raises:
             InvalidStateValueError: if the variable holds an unrecognised value.
         """
-        return (await self.get_state()).is_on_now()
+        return (await EnvVarBackend.get_state(self)).is_on_now()
 
     async def get_state(self) -> MaintenanceState:
         """The variable's state: a boolean word, or the JSON form with a window."""
@@ -187,7 +192,7 @@ class EnvVarBackend(BaseStateBackend):
         return self._state
 
     async def read_now(self) -> bool:
-        return (await self.read_state_now()).is_on_now()
+        return (await EnvVarBackend.read_state_now(self)).is_on_now()
 
     async def read_state_now(self) -> MaintenanceState:
         return MaintenanceState.from_text(os.environ.get(self.var_name, ""))
@@ -245,7 +250,8 @@ class LocalFileBackend(BaseStateBackend):
             InvalidStateValueError: if the file holds an unrecognised value.
             OSError: if the file exists but cannot be read.
         """
-        return (await self.get_state()).is_on_now()
+        # Not self.get_state(): a subclass wrapping get_value routes get_state here.
+        return (await LocalFileBackend.get_state(self)).is_on_now()
 
     async def get_state(self) -> MaintenanceState:
         """The file's state, re-read only when the file changed (see the class docs)."""
@@ -269,7 +275,7 @@ class LocalFileBackend(BaseStateBackend):
         return state
 
     async def read_now(self) -> bool:
-        return (await self.read_state_now()).is_on_now()
+        return (await LocalFileBackend.read_state_now(self)).is_on_now()
 
     async def read_state_now(self) -> MaintenanceState:
         self._checked_at = float("-inf")
@@ -278,7 +284,7 @@ class LocalFileBackend(BaseStateBackend):
 
     async def set_value(self, value: bool) -> None:
         """Atomically replace the file with ``"1"`` or ``"0"``."""
-        await self.set_state(ON if value else OFF)
+        await LocalFileBackend.set_state(self, ON if value else OFF)
 
     async def set_state(self, state: MaintenanceState) -> None:
         """Atomically replace the file with the state's stored form.
@@ -363,6 +369,12 @@ class MemoryBackend(BaseStateBackend):
 
     def describe(self) -> str:
         return "memory"
+
+
+def require_storable(backend: BaseStateBackend, state: MaintenanceState) -> None:
+    """Raise :class:`StateNotSupportedError` if *backend* cannot store *state*."""
+    if not state.is_plain and backend.writable and not backend.stores_full_state:
+        raise StateNotSupportedError(backend.describe())
 
 
 def require_writable(backend: BaseStateBackend) -> None:

@@ -145,7 +145,12 @@ def requested_state(
     if duration is not None:
         length = parse_duration(duration)
         begin = parse_moment(start, "start") or datetime.now(timezone.utc).replace(microsecond=0)
-        window_end = begin + length
+        try:
+            window_end = begin + length
+        except OverflowError:
+            raise CliError(
+                f"--for {duration!r} is too long: the window would end after 9999."
+            ) from None
     state = MaintenanceState.scheduled(start, window_end)
     if secret is None:
         return state

@@ -31,7 +31,7 @@ class InvalidStateValueError(MaintenanceError, ValueError):
             shown = repr(raw if len(raw) <= 80 else raw[:77] + "...")
         super().__init__(
             f"Invalid maintenance state value {shown}: "
-            + (f"{reason}. " if reason else "")
+            + (f"{reason.rstrip('.')}. " if reason else "")
             + "Expected one of 1/yes/y/true/t/on or 0/no/n/false/f/off (case-insensitive), "
             "empty for off, or the JSON object written by set_maintenance_mode()."
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
@@ -239,7 +240,7 @@ class MaintenanceGuard:
                     return
             end = self.state.window_end()
             if end is not None:
-                retry_after = max(1, int(end.timestamp() - time.time() + 0.999))
+                retry_after = max(1, math.ceil(end.timestamp() - time.time()))
         if scope["type"] == "websocket":
             await self.response.refuse_websocket(scope, send, retry_after)
             return

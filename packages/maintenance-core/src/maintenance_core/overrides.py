@@ -167,6 +167,9 @@ class OverrideState:
         self, state: MaintenanceState, backend: BaseStateBackend
     ) -> None:
         """Store *state*, or, while overrides are held, make it the state to restore."""
+        from .backends import require_storable
+
+        require_storable(backend, state)  # now, not when the last override leaves
         async with self._mutex:
             if self.active is not None and backend.writable:
                 self._baseline = state

@@ -206,7 +206,8 @@ class RedisBackend(BaseStateBackend):
 
     async def get_value(self) -> bool:
         """Whether maintenance is on now, from memory; never raises or waits on an outage."""
-        return (await self.get_state()).is_on_now()
+        # Not self.get_state(): a subclass wrapping get_value routes get_state here.
+        return (await RedisBackend.get_state(self)).is_on_now()
 
     async def get_state(self) -> MaintenanceState:
         """The stored state, from memory; never raises and never waits on an outage.
@@ -252,7 +253,7 @@ class RedisBackend(BaseStateBackend):
         Raises:
             RedisUnavailableError: if Redis does not answer.
         """
-        return (await self.read_state_now()).is_on_now()
+        return (await RedisBackend.read_state_now(self)).is_on_now()
 
     async def read_state_now(self) -> MaintenanceState:
         """Read the state from Redis now.
@@ -273,7 +274,7 @@ class RedisBackend(BaseStateBackend):
         Raises:
             RedisUnavailableError: if Redis does not take the write.
         """
-        await self.set_state(ON if value else OFF)
+        await RedisBackend.set_state(self, ON if value else OFF)
 
     async def set_state(self, state: MaintenanceState) -> None:
         """Store the state and tell every process.

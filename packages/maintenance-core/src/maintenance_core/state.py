@@ -82,7 +82,13 @@ def parse_moment(value: datetime | str | None, name: str) -> datetime | None:
             f"{name}={value!r} has no time zone: give an aware datetime "
             "(e.g. datetime.now(timezone.utc)) or an ISO 8601 string with an offset or 'Z'."
         )
-    return moment.astimezone(timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise InvalidWindowError(
+            f"{name}={value!r} is out of range once converted to UTC: give a date "
+            "between the years 1 and 9999."
+        ) from None
 
 
 @dataclass(frozen=True)

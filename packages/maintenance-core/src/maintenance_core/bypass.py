@@ -63,7 +63,13 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Decode unpadded URL-safe base64 strictly: anything else raises ValueError."""
+    data = base64.b64decode(
+        text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4), validate=True
+    )
+    if _b64(data) != text:
+        raise ValueError("not canonical base64")
+    return data
 
 
 def check_secret(secret: object) -> str:
@@ -178,12 +184,14 @@ class BypassKey:
         if not expires_text.isdigit() or len(expires_text) > 12:
             return False
         expires = int(expires_text)
-        if not now < expires <= now + max_age:
+        if not now < expires <= now + max_age or expires_text != str(expires).encode():
             return False
         try:
             token = _unb64(token_text.decode("ascii"))
         except (ValueError, UnicodeDecodeError):
             return False
+        if _b64(token).encode("ascii") != token_text:
+            return False  # one spelling per cookie: no padding, alphabet or junk variants
         token_ok = hmac.compare_digest(
             hashlib.sha256(self._salt + token).digest(), self._token_digest
         )

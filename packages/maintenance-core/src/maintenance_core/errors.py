@@ -24,7 +24,7 @@ class InvalidStateValueError(MaintenanceError, ValueError):
     def __init__(self, raw: str, reason: str | None = None) -> None:
         self.raw = raw
         self.reason = reason
-        if raw.lstrip().startswith("{"):
+        if "{" in raw or "[" in raw:
             # The JSON form may hold the bypass secret's digests: do not echo it into logs.
             shown = f"<a JSON object of {len(raw)} characters>"
         else:

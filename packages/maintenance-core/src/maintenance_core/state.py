@@ -5,7 +5,7 @@ did, so files and keys written by older versions and by hand keep working. A
 state with a window or a bypass secret is stored as a small JSON object::
 
     {"on": true, "start": "2026-11-21T22:00:00+00:00", "end": "2026-11-21T23:00:00+00:00",
-     "bypass": "sha256$<salt>$<digest>"}
+     "bypass": "sha256$<salt>$<digest>$<digest>"}
 
 A window is evaluated when the state is read, against this machine's clock:
 maintenance is on from ``start`` (or now) until ``end`` (or until switched off)
@@ -201,7 +201,7 @@ class MaintenanceState:
         Raises:
             InvalidStateValueError: for anything else.
         """
-        text = raw.strip()
+        text = raw.strip().lstrip("\ufeff")  # a byte order mark left by an editor
         if not text.startswith("{"):
             return ON if parse_flag(text) else OFF
         try:

@@ -7,8 +7,10 @@ overrides; precedence is decided in :mod:`maintenance_core.decision`.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import stat
 import tempfile
 import time
 from abc import ABC, abstractmethod
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import anyio.to_thread
 
+from ._mutex import Mutex
 from .errors import (
     BackendReadOnlyError,
     InvalidStateValueError,
@@ -240,8 +243,11 @@ class LocalFileBackend(BaseStateBackend):
         self.check_interval = check_interval
         self._state: MaintenanceState | None = None
         self._error: Exception | None = None
-        self._stamp: tuple[int, int, int] | None = None
+        self._stamp: tuple[int, ...] | None = None
         self._checked_at = float("-inf")
+        # One check at a time: concurrent reads finishing out of order would
+        # store an older result and flap between a fault and its recovery.
+        self._reading = Mutex()
 
     async def get_value(self) -> bool:
         """Whether maintenance is on now, from the file, re-read only when it changed.
@@ -255,21 +261,28 @@ class LocalFileBackend(BaseStateBackend):
 
     async def get_state(self) -> MaintenanceState:
         """The file's state, re-read only when the file changed (see the class docs)."""
-        now = time.monotonic()
-        if now - self._checked_at < self.check_interval:
+        if time.monotonic() - self._checked_at < self.check_interval:
             if self._error is not None:
                 raise _fresh(self._error)
             if self._state is not None:
                 return self._state
-        self._checked_at = now
+        async with self._reading:
+            return await self._check()
+
+    async def _check(self) -> MaintenanceState:
+        self._checked_at = time.monotonic()
+        stamp: tuple[int, ...] | None = ()  # () matches no file: stat itself failed
         try:
             stamp = self._stat()
-            if stamp == self._stamp and self._error is None and self._state is not None:
-                return self._state
+            if stamp == self._stamp:
+                if self._error is not None:
+                    raise _fresh(self._error)
+                if self._state is not None:
+                    return self._state
             raw = await anyio.to_thread.run_sync(self._read) if stamp is not None else ""
             state = MaintenanceState.from_text(raw)
         except Exception as exc:
-            self._error = exc
+            self._error, self._stamp = exc, stamp
             raise
         self._state, self._stamp, self._error = state, stamp, None
         return state
@@ -301,12 +314,19 @@ class LocalFileBackend(BaseStateBackend):
         self._state, self._error, self._stamp = state, None, stamp
         self._checked_at = time.monotonic()
 
-    def _stat(self) -> tuple[int, int, int] | None:
+    def _stat(self) -> tuple[int, ...] | None:
         try:
             info = os.stat(self.file_path)
         except FileNotFoundError:
             return None
-        return (info.st_ino, info.st_mtime_ns, info.st_size)
+        if not stat.S_ISREG(info.st_mode):
+            # Opening a FIFO or a device could block a worker thread for good.
+            raise IsADirectoryError(
+                errno.EISDIR if stat.S_ISDIR(info.st_mode) else errno.EINVAL,
+                "not a regular file",
+                self.file_path,
+            )
+        return _stamp(info)
 
     def _read(self) -> str:
         try:
@@ -314,7 +334,7 @@ class LocalFileBackend(BaseStateBackend):
         except FileNotFoundError:
             return ""
 
-    def _write(self, text: str) -> tuple[int, int, int]:
+    def _write(self, text: str) -> tuple[int, ...]:
         target = Path(self.file_path)
         directory = target.parent
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
@@ -324,15 +344,20 @@ class LocalFileBackend(BaseStateBackend):
                 tmp.flush()
                 os.fsync(tmp.fileno())
                 os.fchmod(tmp.fileno(), 0o644)
-                info = os.fstat(tmp.fileno())  # inode, mtime and size survive the rename
+                info = os.fstat(tmp.fileno())  # the stamp survives the rename
             os.replace(tmp_name, target)
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
-        return (info.st_ino, info.st_mtime_ns, info.st_size)
+        return _stamp(info)
 
     def describe(self) -> str:
         return f"file: {self.file_path}"
+
+
+def _stamp(info: os.stat_result) -> tuple[int, ...]:
+    # The mode is in it so that a chmod making the file unreadable is noticed.
+    return (info.st_ino, info.st_mtime_ns, info.st_size, info.st_mode)
 
 
 def _fresh(error: Exception) -> Exception:

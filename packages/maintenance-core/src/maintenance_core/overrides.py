@@ -14,12 +14,13 @@ in this process's memory.
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
 import anyio
+
+from ._mutex import Mutex
 
 if TYPE_CHECKING:
     from .backends import BaseStateBackend
@@ -30,44 +31,6 @@ __all__ = ["MaintenanceOverride", "OverrideState", "OverrideStore", "overrides_o
 logger = logging.getLogger("maintenance_core")
 
 _ATTRIBUTE = "_maintenance_core_overrides"
-
-
-class _Mutex:
-    """A FIFO async lock that is not tied to one event loop at creation.
-
-    Override state lives on backend objects that often outlive an event loop
-    (module-level defaults, test suites, ``TestClient`` portals), so the lock
-    makes its wake-up events only when a task actually has to wait.
-    """
-
-    def __init__(self) -> None:
-        self._locked = False
-        self._waiters: deque[anyio.Event] = deque()
-
-    async def __aenter__(self) -> None:
-        if not self._locked:
-            self._locked = True
-            return
-        event = anyio.Event()
-        self._waiters.append(event)
-        try:
-            await event.wait()
-        except BaseException:
-            if event.is_set():
-                # Ownership was handed to us while we were being cancelled: pass it on.
-                self._release()
-            else:
-                self._waiters.remove(event)
-            raise
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._release()
-
-    def _release(self) -> None:
-        if self._waiters:
-            self._waiters.popleft().set()
-        else:
-            self._locked = False
 
 
 class OverrideStore(Protocol):
@@ -115,7 +78,7 @@ class OverrideState:
         self._off = 0
         self._baseline: MaintenanceState | None = None
         self._written: MaintenanceState | None = None
-        self._mutex = _Mutex()
+        self._mutex = Mutex()
 
     @property
     def active(self) -> bool | None:

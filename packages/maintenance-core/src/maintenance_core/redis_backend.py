@@ -240,7 +240,7 @@ class RedisBackend(BaseStateBackend):
     async def _read_first(self, loop_state: _LoopState) -> MaintenanceState:
         try:
             snapshot = await self._read(loop_state.client)
-        except (RedisError, OSError) as exc:
+        except (RedisError, OSError, ValueError) as exc:  # ValueError: a bad stored value
             self._mark_failing(exc)
             return ON if self.fallback else OFF
         if self._snapshot is None:
@@ -371,13 +371,23 @@ class RedisBackend(BaseStateBackend):
                     await asyncio.shield(pubsub.aclose())  # type: ignore[no-untyped-call]
 
     async def _refresh(self, client: aioredis.Redis) -> None:
-        snapshot = await self._read(client)
+        try:
+            snapshot = await self._read(client)
+        except ValueError as exc:
+            # Redis answered, with a value that is not a state: keep the connection
+            # and the subscription, serve the last known state, wait for a fix.
+            self._read_at = asyncio.get_running_loop().time()
+            self._mark_failing(exc)
+            return
         self._read_at = asyncio.get_running_loop().time()
         self._snapshot = snapshot
-        if self._failing is not None:
-            self._failing = None
+        failing, self._failing = self._failing, None
+        if failing is not None:
             logger.warning(
-                "Redis is reachable again (%s): maintenance is %s.",
+                "%s (%s): maintenance is %s.",
+                "The maintenance state stored in Redis is valid again"
+                if isinstance(failing, ValueError)
+                else "Redis is reachable again",
                 self.describe(),
                 "on" if snapshot.state.is_on_now() else "off",
             )
@@ -392,12 +402,18 @@ class RedisBackend(BaseStateBackend):
             used = f"the last known state: maintenance is {word}"
         else:
             used = f"the fallback: maintenance is {'on' if self.fallback else 'off'}"
+        if isinstance(exc, ValueError):
+            problem, until = "The maintenance state stored in Redis is invalid", "it is fixed"
+        else:
+            problem, until = "Redis is unreachable", "it is back"
         logger.error(
-            "Redis is unreachable (%s: %s: %s); serving %s until it is back.",
+            "%s (%s: %s: %s); serving %s until %s.",
+            problem,
             self.describe(),
             type(exc).__name__,
             exc,
             used,
+            until,
         )
 
     async def aclose(self) -> None:

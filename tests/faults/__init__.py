@@ -1,0 +1,1 @@
+"""Fault injection: the state store breaks while the app serves, and comes back."""

@@ -1,0 +1,1 @@
+"""Apps the fault tests serve with uvicorn."""

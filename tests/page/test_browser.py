@@ -6,6 +6,7 @@ import struct
 import subprocess
 import zlib
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,15 @@ def test_dump_dom_shows_escaped_page(served: str, tmp_path: Path) -> None:
     assert MESSAGE.replace("&", "&amp;") in dom
     assert '<meta http-equiv="refresh" content="300">' in dom
     assert "This page refreshes itself every 300 seconds." in dom
+
+
+def test_dump_dom_shows_the_end_of_the_window(tmp_path: Path) -> None:
+    end = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=3)
+    env = {"PAGE_WINDOW_END": end.isoformat()}
+    with uvicorn_server("tests.page.apps.page_app:windowed_app", env=env) as url:
+        dom = _chromium(tmp_path, "--dump-dom", f"{url}/").stdout
+    assert f'Expected back by <time datetime="{end.isoformat()}">' in dom
+    assert end.strftime("%H:%M UTC") in dom
 
 
 def test_screenshot_at_phone_size(served: str, tmp_path: Path) -> None:

@@ -84,3 +84,21 @@ async def test_the_status_line_redacts_the_password(redis_url: str) -> None:
     output = result.stdout + result.stderr
     assert "s3cret" not in output
     assert "default:***@" in output
+
+
+async def test_status_shows_the_overrides_held_fleet_wide(
+    make_backend: BackendFactory, redis_url: str
+) -> None:
+    import fastapi_maintenance as fm
+
+    holder = make_backend(url=redis_url)
+    where = f"(redis: {redis_url} key maintenance_mode)"
+    async with fm.maintenance_mode_on(backend=holder), fm.maintenance_mode_off(backend=holder):
+        held = await run_cli("status", "--backend", "redis", "--redis-url", redis_url)
+    assert (held.returncode, held.stderr) == (0, "")
+    assert held.stdout.splitlines() == [
+        f"Maintenance mode is OFF {where}",  # the stored state; the leases decide in the apps
+        "Overrides held fleet-wide: 1 on, 1 off",
+    ]
+    released = await run_cli("status", "--backend", "redis", "--redis-url", redis_url)
+    assert released.stdout == f"Maintenance mode is OFF {where}\n"

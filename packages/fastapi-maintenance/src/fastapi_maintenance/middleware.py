@@ -38,15 +38,9 @@ class MaintenanceModeMiddleware(MaintenanceMiddleware):
             a ``WebSocket``.
         response_handler: ``(request) -> Response``, sync or async: the response
             to send instead of the default JSON ``503``.
-        bypass_secret: a secret (at least 16 characters) that lets the team
-            through during maintenance: send it in the ``X-Maintenance-Bypass``
-            header, or open any URL with ``?maintenance_bypass=<secret>`` once
-            to get a signed bypass cookie. ``None`` (default): only a secret
-            stored with the state (``on --secret``) is accepted.
-        bypass_cookie_max_age: seconds a bypass cookie stays valid (12 hours).
-        on_state_error: what to serve while the state cannot be read:
-            ``"last_known"`` (default: the last state read, else off), ``"on"``
-            or ``"off"``.
+        bypass_secret, bypass_cookie_max_age, on_state_error: the team's
+            bypass secret, its cookie's lifetime and what to serve while the
+            state cannot be read; see :class:`maintenance_core.MaintenanceGuard`.
 
     Raises:
         TypeError, ValueError: for a bad argument, when the middleware is built.

@@ -121,11 +121,6 @@ class StateReader:
         self._last_known: MaintenanceState | None = None
         self._failing = False
 
-    @property
-    def last_state(self) -> MaintenanceState | None:
-        """The state most recently read from the backend (its window, its bypass secret)."""
-        return self._last_known
-
     async def stored_state(self) -> MaintenanceState | None:
         """The backend's state, for the bypass secret stored with it.
 
@@ -138,12 +133,17 @@ class StateReader:
                 self._last_known = await self.backend.get_state()
         return self._last_known
 
-    def window_end(self) -> datetime | None:
-        """The end of the window that currently decides, if the stored state decides."""
+    def deciding_window(self) -> MaintenanceState | None:
+        """The stored state, when it decides and has a window end; else ``None``."""
         if self.overrides.active is not None or self.enable_maintenance is not None:
             return None
         state = self._last_known
-        return None if state is None else state.end
+        return state if state is not None and state.end is not None else None
+
+    def window_end(self) -> datetime | None:
+        """The end of the window that currently decides, if the stored state decides."""
+        window = self.deciding_window()
+        return None if window is None else window.end
 
     async def is_on(self) -> bool:
         """Whether maintenance is on for requests that no marker or exemption decides."""

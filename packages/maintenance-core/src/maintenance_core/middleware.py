@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import math
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
@@ -195,24 +194,22 @@ class MaintenanceGuard:
             # failing, between the two), and would cost a second read.
             maintenance_on = _already_on
         route = self.adapter.resolve_route(scope)
+        # The bypass keys of this request, found when decide() asks about exemption;
+        # decide() refuses a route not forced on only after asking.
+        keys: tuple[BypassKey, ...] = ()
 
         async def is_exempt() -> bool:
-            return await self._bypassed(scope) or (
+            nonlocal keys
+            stored = await self.state.stored_state()
+            keys = self.bypass.keys(None if stored is None else stored.bypass_key)
+            return (bool(keys) and self.bypass.lets_through(scope, keys)) or (
                 self.exempt_handler is not None and await self._is_exempt(scope, receive, send)
             )
 
         if await decide(route, maintenance_on, is_exempt):
-            await self._refuse(scope, receive, send, route)
+            await self._refuse(scope, receive, send, route, keys)
         else:
             await app(scope, receive, send)
-
-    async def _bypass_keys(self) -> tuple[BypassKey, ...]:
-        stored = await self.state.stored_state()
-        return self.bypass.keys(None if stored is None else stored.bypass_key)
-
-    async def _bypassed(self, scope: Scope) -> bool:
-        keys = await self._bypass_keys()
-        return bool(keys) and self.bypass.lets_through(scope, keys)
 
     async def _is_exempt(self, scope: Scope, receive: Receive, send: Send) -> bool:
         assert self.exempt_handler is not None
@@ -225,11 +222,17 @@ class MaintenanceGuard:
             return False
         return bool(result)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, route: RouteInfo) -> None:
+    async def _refuse(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        route: RouteInfo,
+        keys: tuple[BypassKey, ...],
+    ) -> None:
         end = None
         retry_after = None
         if route.forced is not ForcedMode.ON:
-            keys = await self._bypass_keys()
             if keys and scope["type"] == "http":
                 redirect = self.bypass.cookie_redirect(scope, keys)
                 if redirect is not None:
@@ -238,9 +241,9 @@ class MaintenanceGuard:
                     )
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
                     return
-            end = self.state.window_end()
-            if end is not None:
-                retry_after = max(1, math.ceil(end.timestamp() - time.time()))
+            window = self.state.deciding_window()
+            if window is not None:
+                end, retry_after = window.end, window.seconds_left(time.time())
         if scope["type"] == "websocket":
             await self.response.refuse_websocket(scope, send, retry_after)
             return

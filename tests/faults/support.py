@@ -10,9 +10,6 @@ import asyncio
 import json
 import logging
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -24,7 +21,7 @@ from types import TracebackType
 import pytest
 from maintenance_core.responses import DEFAULT_DETAIL, DEFAULT_RETRY_AFTER
 
-from tests.support.servers import ROOT, free_port
+from tests.support.servers import uvicorn_server
 
 POLL_INTERVAL = 0.01  # seconds between two looks at a condition; a polling interval only
 
@@ -231,7 +228,6 @@ class ServedApp:
     """An app served by uvicorn in a subprocess whose output goes to *log_path*."""
 
     url: str
-    process: subprocess.Popen[bytes]
     log_path: Path
 
     def output(self) -> str:
@@ -242,58 +238,7 @@ class ServedApp:
 
 
 @contextmanager
-def serve(
-    app: str, *, log_path: Path, env: Mapping[str, str] | None = None, timeout: float = 20.0
-) -> Iterator[ServedApp]:
-    """Run ``uvicorn <app>`` on a free loopback port, its stdout and stderr going to
-    *log_path*, and yield it once the port accepts connections."""
-    port = free_port()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                app,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            cwd=ROOT,
-            env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    served = ServedApp(f"http://127.0.0.1:{port}", process, log_path)
-    try:
-        _wait_for_port(served, port, timeout)
-        yield served
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_for_port(served: ServedApp, port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if served.process.poll() is not None:
-            raise RuntimeError(
-                f"uvicorn exited with {served.process.returncode}:\n{served.output()}"
-            )
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(POLL_INTERVAL)  # polling while the server boots
-    raise TimeoutError(
-        f"uvicorn does not listen on port {port} after {timeout}s:\n{served.output()}"
-    )
+def serve(app: str, *, log_path: Path, env: Mapping[str, str] | None = None) -> Iterator[ServedApp]:
+    """Run ``uvicorn <app>`` on a free loopback port, its output going to *log_path*."""
+    with uvicorn_server(app, env=env, args=("--no-access-log",), log_path=log_path) as url:
+        yield ServedApp(url, log_path)

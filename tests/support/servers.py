@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -38,31 +39,48 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 
 
 @contextmanager
 def uvicorn_server(
-    app: str, *, env: Mapping[str, str] | None = None, args: tuple[str, ...] = ()
+    app: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    log_path: Path | None = None,
 ) -> Iterator[str]:
-    """Run ``uvicorn <app>`` in a subprocess on a free loopback port; yield its base URL."""
+    """Run ``uvicorn <app>`` in a subprocess on a free loopback port; yield its base URL.
+
+    With *log_path*, the server's output (stdout and stderr, unbuffered) goes to
+    that file, for tests that read the server's log lines.
+    """
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            app,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            *args,
-        ],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        *args,
+    ]
+    with contextlib.ExitStack() as stack:
+        output = stack.enter_context(log_path.open("wb")) if log_path else subprocess.PIPE
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        wait_for_port(port, process)
+        try:
+            wait_for_port(port, process)
+        except (RuntimeError, TimeoutError) as exc:
+            if log_path is None:
+                raise
+            raise type(exc)(f"{exc}\n{log_path.read_text(errors='replace')}") from None
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()

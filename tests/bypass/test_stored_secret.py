@@ -23,13 +23,13 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 from maintenance_core.backends import LocalFileBackend
+from maintenance_core.backends.redis import RedisBackend
 from maintenance_core.bypass import (
     DEFAULT_COOKIE_MAX_AGE,
     BypassKey,
     hash_secret,
     make_cookie_value,
 )
-from maintenance_core.redis_backend import RedisBackend
 from maintenance_core.state import MaintenanceState
 
 from tests.support.redis_server import RedisServer, RedisServerMissingError, find_redis_server

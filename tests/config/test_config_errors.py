@@ -22,6 +22,7 @@ from litestar_maintenance import MaintenancePlugin
 from maintenance_core import MaintenanceGuard
 from maintenance_core.errors import StateWriteError, UnknownBackendError
 from maintenance_core.generic import GenericAdapter
+from maintenance_core.state import MaintenanceState
 
 from tests.support.servers import ROOT
 
@@ -33,11 +34,11 @@ class BrokenBackend(MemoryBackend):
         super().__init__(value)
         self.good_reads = good_reads
 
-    async def get_value(self) -> bool:
+    async def get_state(self) -> MaintenanceState:
         if self.good_reads <= 0:
             raise ConnectionError("state store unreachable")
         self.good_reads -= 1
-        return await super().get_value()
+        return await super().get_state()
 
 
 def fastapi_app(**options: Any) -> FastAPI:

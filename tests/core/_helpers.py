@@ -10,6 +10,7 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 from maintenance_core import EnvVarBackend, MemoryBackend
+from maintenance_core.state import MaintenanceState
 
 
 def names_in(directory: Path) -> list[str]:
@@ -77,17 +78,17 @@ class SpyMemoryBackend(MemoryBackend):
         self.fail_get: BaseException | None = None
         self.fail_set: BaseException | None = None
 
-    async def get_value(self) -> bool:
+    async def get_state(self) -> MaintenanceState:
         self.reads += 1
         if self.fail_get is not None:
             raise self.fail_get
-        return await super().get_value()
+        return await super().get_state()
 
-    async def set_value(self, value: bool) -> None:
+    async def set_state(self, state: MaintenanceState) -> None:
         if self.fail_set is not None:
             raise self.fail_set
-        self.writes.append(value)
-        await super().set_value(value)
+        self.writes.append(state.on)
+        await super().set_state(state)
 
 
 class SpyEnvBackend(EnvVarBackend):
@@ -97,6 +98,6 @@ class SpyEnvBackend(EnvVarBackend):
         super().__init__(var_name)
         self.set_calls: list[bool] = []
 
-    async def set_value(self, value: bool) -> None:
-        self.set_calls.append(value)
-        await super().set_value(value)
+    async def set_state(self, state: MaintenanceState) -> None:
+        self.set_calls.append(state.on)
+        await super().set_state(state)

@@ -6,7 +6,6 @@ import logging
 import os
 import sys
 import threading
-import traceback
 from pathlib import Path
 
 import anyio
@@ -21,7 +20,6 @@ from maintenance_core import (
     MemoryBackend,
     parse_state,
 )
-from maintenance_core.backends import require_writable
 from maintenance_core.errors import StateWriteError
 from maintenance_core.state import MaintenanceState
 
@@ -127,10 +125,9 @@ async def test_env_backend_default_variable_name_is_maintenance_mode(
     assert backend.var_name == "MAINTENANCE_MODE"
     assert await backend.get_value() is False
     monkeypatch.setenv("MAINTENANCE_MODE", "yes")
-    assert await backend.get_value() is False  # the first read's value is kept
-    assert await EnvVarBackend().get_value() is True  # a new backend reads it again
+    assert await backend.get_value() is True  # read again on every read, as 0.0.5 did
     monkeypatch.setenv("MAINTENANCE_MODE", " OFF ")
-    assert await EnvVarBackend().get_value() is False
+    assert await backend.get_value() is False
     assert "MAINTENANCE_MODE" in backend.describe()
 
 
@@ -142,8 +139,7 @@ async def test_env_backend_custom_variable_name(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("MAINTENANCE_MODE", "1")  # the default name must not be read
     assert await backend.get_value() is False
     monkeypatch.setenv("MY_APP_MAINTENANCE", "True")
-    assert await backend.get_value() is False  # the first read's value is kept
-    assert await EnvVarBackend(var_name="MY_APP_MAINTENANCE").get_value() is True
+    assert await backend.get_value() is True
     assert "MY_APP_MAINTENANCE" in backend.describe()
 
 
@@ -164,16 +160,21 @@ async def test_env_backend_unset_and_empty_mean_off(monkeypatch: pytest.MonkeyPa
     assert await EnvVarBackend(var_name="MAINT_UNDER_TEST").get_value() is False
 
 
-async def test_env_backend_reads_the_variable_at_the_first_read_not_when_built(
+async def test_env_backend_follows_the_variable_read_after_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("MAINT_UNDER_TEST", raising=False)
     backend = EnvVarBackend(var_name="MAINT_UNDER_TEST")
-    monkeypatch.setenv("MAINT_UNDER_TEST", "on")  # set after building, before reading
-    assert await backend.get_value() is True
+    seen = []
+    for value in ("on", "off", "1", "", "yes", "no"):
+        monkeypatch.setenv("MAINT_UNDER_TEST", value)
+        seen.append(await backend.get_value())
+    monkeypatch.delenv("MAINT_UNDER_TEST")
+    seen.append(await backend.get_value())
+    assert seen == [True, False, True, False, True, False, False]
 
 
-async def test_env_backend_parses_the_variable_once_and_keeps_its_value(
+async def test_env_backend_parses_each_distinct_value_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     parsed: list[str] = []
@@ -191,43 +192,31 @@ async def test_env_backend_parses_the_variable_once_and_keeps_its_value(
         assert await backend.get_value() is True
     assert parsed == ["yes"]
 
-    # The environment changes later: this backend keeps what it read, a new one does not.
     monkeypatch.setenv("MAINT_UNDER_TEST", "no")
-    assert await backend.get_value() is True
-    assert parsed == ["yes"]
-    assert await EnvVarBackend(var_name="MAINT_UNDER_TEST").get_value() is False
+    for _ in range(200):
+        assert await backend.get_value() is False
     assert parsed == ["yes", "no"]
 
 
-async def test_env_backend_bad_value_raises_a_fresh_error_on_every_read(
-    monkeypatch: pytest.MonkeyPatch,
+async def test_env_backend_bad_value_reads_as_off_with_one_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("MAINT_UNDER_TEST", "sometimes")
     backend = EnvVarBackend(var_name="MAINT_UNDER_TEST")
-    errors: list[InvalidStateValueError] = []
-    depths: list[int] = []
-    for _ in range(5):
-        with pytest.raises(InvalidStateValueError, match="sometimes") as raised:
-            await backend.get_value()
-        errors.append(raised.value)
-        depths.append(len(traceback.extract_tb(raised.value.__traceback__)))
+    with caplog.at_level(logging.WARNING):
+        for _ in range(5):
+            assert await backend.get_value() is False
+            assert (await backend.read_state_now()).on is False
 
-    # A new exception object each time, so one traceback does not grow read after read.
-    assert len({id(error) for error in errors}) == len(errors)
-    assert len(set(depths)) == 1
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    message = warnings[0].getMessage()
+    assert "MAINT_UNDER_TEST" in message
+    assert "sometimes" not in message  # a value in the environment is never echoed
 
-    # Fixing the variable later does not change this backend; a new one reads the fix.
+    # Fixing the variable is seen at the next read.
     monkeypatch.setenv("MAINT_UNDER_TEST", "on")
-    with pytest.raises(InvalidStateValueError, match="sometimes"):
-        await backend.get_value()
-    assert await EnvVarBackend(var_name="MAINT_UNDER_TEST").get_value() is True
-
-
-async def test_env_backend_garbage_raises(monkeypatch: pytest.MonkeyPatch) -> None:
-    backend = EnvVarBackend(var_name="MAINT_UNDER_TEST")
-    monkeypatch.setenv("MAINT_UNDER_TEST", "sometimes")
-    with pytest.raises(InvalidStateValueError, match="sometimes"):
-        await backend.get_value()
+    assert await backend.get_value() is True
 
 
 async def test_env_backend_is_read_only_and_set_value_only_warns(
@@ -261,10 +250,10 @@ async def test_env_backend_set_value_does_not_create_variable(
     assert await backend.get_value() is False
 
 
-def test_require_writable() -> None:
-    require_writable(MemoryBackend())
+def test_check_writable() -> None:
+    MemoryBackend().check_writable()
     with pytest.raises(BackendReadOnlyError, match="read-only"):
-        require_writable(EnvVarBackend(var_name="X"))
+        EnvVarBackend(var_name="X").check_writable()
 
 
 # --- LocalFileBackend ----------------------------------------------------------------------

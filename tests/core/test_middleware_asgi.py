@@ -25,6 +25,7 @@ from maintenance_core import (
     MemoryBackend,
     RouteInfo,
 )
+from maintenance_core.state import MaintenanceState
 
 pytestmark = pytest.mark.anyio
 
@@ -329,7 +330,7 @@ async def test_custom_response_content_and_no_retry_after() -> None:
 
 async def test_failing_backend_never_breaks_requests(caplog: pytest.LogCaptureFixture) -> None:
     class BrokenBackend(MemoryBackend):
-        async def get_value(self) -> bool:
+        async def get_state(self) -> MaintenanceState:
             raise ConnectionError("store down")
 
     _, app, _, client = build(backend=BrokenBackend())
@@ -648,7 +649,7 @@ def test_non_bool_enable_maintenance_is_a_type_error(value: Any) -> None:
 
 @pytest.mark.parametrize("value", [object(), "file", MemoryBackend, {"type": "file"}])
 def test_backend_that_is_not_a_backend_is_a_type_error(value: Any) -> None:
-    with pytest.raises(TypeError, match="BaseStateBackend"):
+    with pytest.raises(TypeError, match="StateBackend"):
         MaintenanceMiddleware(
             RecordingApp(), MaintenanceGuard(adapter=FakeAdapter(), backend=value)
         )

@@ -21,6 +21,7 @@ from maintenance_core import (
     OverrideState,
     overrides_of,
 )
+from maintenance_core.state import MaintenanceState
 
 from tests.support.waiting import eventually
 
@@ -557,8 +558,8 @@ class _GatedWriteBackend(MemoryBackend):
         self.reply = anyio.Event()
         self.gate_writes = True
 
-    async def set_value(self, value: bool) -> None:
-        await super().set_value(value)
+    async def set_state(self, state: MaintenanceState) -> None:
+        await super().set_state(state)
         if self.gate_writes:
             self.gate_writes = False  # only the first write waits for a reply that never comes
             self.write_landed.set()
@@ -592,12 +593,12 @@ class _GatedReadBackend(MemoryBackend):
         self.proceed = anyio.Event()
         self.gate = True
 
-    async def get_value(self) -> bool:
+    async def get_state(self) -> MaintenanceState:
         if self.gate:
             self.gate = False
             self.reading.set()
             await self.proceed.wait()
-        return await super().get_value()
+        return await super().get_state()
 
 
 @pytest.mark.usefixtures("guard")
@@ -647,12 +648,12 @@ class _GateableWriteBackend(MemoryBackend):
         self.writing = anyio.Event()
         self.release = anyio.Event()
 
-    async def set_value(self, value: bool) -> None:
+    async def set_state(self, state: MaintenanceState) -> None:
         if self.armed:
             self.armed = False
             self.writing.set()
             await self.release.wait()
-        await super().set_value(value)
+        await super().set_state(state)
 
 
 @pytest.mark.usefixtures("guard")

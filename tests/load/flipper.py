@@ -45,7 +45,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 def _backend(args: argparse.Namespace) -> BaseStateBackend:
     if args.kind == "file":
         return LocalFileBackend(args.path)
-    from maintenance_core.redis_backend import RedisBackend
+    from maintenance_core.backends.redis import RedisBackend
 
     return RedisBackend(args.url, key=args.key)
 

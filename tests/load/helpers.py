@@ -47,7 +47,7 @@ class StateStore:
         if self.kind == "file":
             assert self.file_path is not None
             return LocalFileBackend(self.file_path)
-        from maintenance_core.redis_backend import RedisBackend
+        from maintenance_core.backends.redis import RedisBackend
 
         assert self.redis_url is not None
         assert self.redis_key is not None

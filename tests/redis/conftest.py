@@ -16,7 +16,7 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 from litestar_maintenance._state import registry as litestar_registry
-from maintenance_core.redis_backend import RedisBackend
+from maintenance_core.backends.redis import RedisBackend
 
 from tests.support.redis_server import RedisServer, RedisServerMissingError, find_redis_server
 

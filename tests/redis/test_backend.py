@@ -13,7 +13,8 @@ import fastapi_maintenance
 import litestar_maintenance
 import pytest
 import redis.asyncio as aioredis
-from maintenance_core.redis_backend import RedisBackend, RedisUnavailableError
+from maintenance_core import overrides_of
+from maintenance_core.backends.redis import RedisBackend, RedisUnavailableError
 
 from tests.support.redis_server import RedisServer
 
@@ -82,8 +83,16 @@ async def test_a_direct_write_without_message_is_picked_up_by_the_resync(
     # Make sure both background tasks are past their first read and idle: a lease
     # taken and dropped is seen by both, after which nothing is pending.
     async with fastapi_maintenance.maintenance_mode_on(backend=fast):
-        await eventually(lambda: fast.fleet_leases == slow.fleet_leases == (1, 0), within=1.0)
-    await eventually(lambda: fast.fleet_leases == slow.fleet_leases == (0, 0), within=1.0)
+        await eventually(
+            lambda: (
+                overrides_of(fast).held_everywhere == overrides_of(slow).held_everywhere == (1, 0)
+            ),
+            within=1.0,
+        )
+    await eventually(
+        lambda: overrides_of(fast).held_everywhere == overrides_of(slow).held_everywhere == (0, 0),
+        within=1.0,
+    )
 
     await raw.set(KEY, "1")  # no PUBLISH: nobody is told
     took = await eventually(fast.get_value, within=3.0, what="resync picks up the write")

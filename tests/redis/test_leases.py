@@ -14,7 +14,7 @@ import pytest
 import redis.asyncio as aioredis
 from anyio.abc import Process
 from maintenance_core import overrides_of
-from maintenance_core.redis_backend import RedisBackend
+from maintenance_core.backends.redis import RedisBackend
 
 from tests.support.servers import ROOT, uvicorn_server
 
@@ -71,7 +71,9 @@ async def test_the_holder_reports_the_stored_state_as_soon_as_its_block_ends(
     b1, _ = await _pair(make_backend, raw, redis_url)
     async with fm.maintenance_mode_on(backend=b1):
         # Let the holder see its own lease fleet-wide, as any long block does.
-        await eventually(lambda: b1.fleet_leases == (1, 0), within=1.0, what="lease seen")
+        await eventually(
+            lambda: overrides_of(b1).held_everywhere == (1, 0), within=1.0, what="lease seen"
+        )
     # As with every other backend: the state from before comes back when the block ends.
     assert await fm.get_maintenance_mode(b1) is False
 
@@ -86,7 +88,10 @@ async def test_nested_and_overlapping_leases_follow_the_precedence(
     async def settle(leases: tuple[int, int], expected: bool) -> None:
         # Wait until both instances have seen the leases, then check what they decide.
         await eventually(
-            lambda: b1.fleet_leases == leases and b2.fleet_leases == leases,
+            lambda: (
+                overrides_of(b1).held_everywhere == leases
+                and overrides_of(b2).held_everywhere == leases
+            ),
             within=1.0,
             what=f"both see leases {leases}",
         )
@@ -115,7 +120,9 @@ async def test_nested_and_overlapping_leases_follow_the_precedence(
     await eventually(lambda: _all_report(False, b2), within=1.0, what="stored off")
     async with fm.maintenance_mode_on(backend=b1), fm.maintenance_mode_on(backend=b2):
         await eventually(
-            lambda: b1.fleet_leases == b2.fleet_leases == (2, 0), within=1.0, what="2 on"
+            lambda: overrides_of(b1).held_everywhere == overrides_of(b2).held_everywhere == (2, 0),
+            within=1.0,
+            what="2 on",
         )
         assert await _all_report(True, b1, b2)
     await eventually(lambda: _all_report(False, b1, b2), within=1.0, what="back to off")
@@ -143,7 +150,7 @@ import asyncio
 import sys
 
 from fastapi_maintenance import maintenance_mode_on
-from maintenance_core.redis_backend import RedisBackend
+from maintenance_core.backends.redis import RedisBackend
 
 
 async def main() -> None:

@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 from fastapi_maintenance import MaintenanceModeMiddleware
 from maintenance_core import overrides_of
-from maintenance_core.redis_backend import RedisBackend, RedisUnavailableError
+from maintenance_core.backends.redis import RedisBackend, RedisUnavailableError
 
 from tests.support.redis_server import RedisServer
 from tests.support.servers import free_port

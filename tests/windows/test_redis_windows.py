@@ -47,7 +47,7 @@ async def test_a_window_set_on_one_instance_is_seen_by_another(
 
     fresh = make_backend(url=redis_url)
     assert await fresh.read_state_now() == expected
-    assert await fresh.read_now() is True
+    assert (await fresh.read_state_now()).is_on_now() is True
 
 
 async def test_a_future_window_in_redis_is_off_until_it_starts(
@@ -82,7 +82,7 @@ async def test_redis_window_switches_itself_off_without_any_write(
     assert last.json() == {"ok": True}
     assert utc_now() >= end
     assert await serving.get_value() is False
-    assert await writer.read_now() is False
+    assert (await writer.read_state_now()).is_on_now() is False
     # Nobody switched it off: the key still holds the window.
     assert await raw.get("maintenance_mode") == stored_before
 

@@ -220,7 +220,7 @@ async def test_file_backend_stores_the_json_form_and_another_instance_reads_it(
     assert await reader.get_state() == MaintenanceState(True, start, end)
     assert await reader.get_value() is True
     assert await reader.read_state_now() == MaintenanceState(True, start, end)
-    assert await reader.read_now() is True
+    assert (await reader.read_state_now()).is_on_now() is True
 
 
 async def test_file_backend_reads_a_window_written_by_hand(tmp_path: Path) -> None:
@@ -232,11 +232,11 @@ async def test_file_backend_reads_a_window_written_by_hand(tmp_path: Path) -> No
     path.write_text(
         window_json(True, now - timedelta(hours=1), now + timedelta(hours=1)), encoding="utf-8"
     )
-    assert await backend.read_now() is True
+    assert (await backend.read_state_now()).is_on_now() is True
     path.write_text(
         window_json(True, now - timedelta(hours=2), now - timedelta(hours=1)), encoding="utf-8"
     )
-    assert await backend.read_now() is False
+    assert (await backend.read_state_now()).is_on_now() is False
 
 
 # --- the read-only environment backend ---------------------------------------------------

@@ -1,6 +1,8 @@
 """State storage backends for maintenance mode.
 
-``EnvVarBackend`` reads ``FASTAPI_MAINTENANCE_MODE`` unless told otherwise; the
+:class:`StateBackend` is the contract of every backend; :class:`BaseStateBackend`
+is fastapi-maintenance 0.0.5's boolean contract (``get_value``/``set_value``)
+for backends written against it. ``EnvVarBackend`` reads ``FASTAPI_MAINTENANCE_MODE`` unless told otherwise; the
 other backends (``LocalFileBackend``, ``MemoryBackend`` and, with the ``redis``
 extra, ``RedisBackend``) are maintenance-core's own.
 """
@@ -9,16 +11,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from maintenance_core.backends import BaseStateBackend, LocalFileBackend, MemoryBackend
+from maintenance_core.backends import (
+    BaseStateBackend,
+    LocalFileBackend,
+    MemoryBackend,
+    StateBackend,
+)
 from maintenance_core.backends import EnvVarBackend as _CoreEnvVarBackend
 
 # RedisBackend needs the optional redis package: it is imported only when asked for.
 from maintenance_core.backends import __getattr__ as __getattr__
 
 if TYPE_CHECKING:
-    from maintenance_core.redis_backend import RedisBackend
+    pass
 
-__all__ = ["BaseStateBackend", "EnvVarBackend", "LocalFileBackend", "MemoryBackend", "RedisBackend"]
+# RedisBackend is left out of __all__ so that a star import works without the redis extra.
+__all__ = [
+    "BaseStateBackend",
+    "EnvVarBackend",
+    "LocalFileBackend",
+    "MemoryBackend",
+    "StateBackend",
+]
 
 MAINTENANCE_MODE_ENV_VAR_NAME = "FASTAPI_MAINTENANCE_MODE"
 
@@ -31,3 +45,4 @@ class EnvVarBackend(_CoreEnvVarBackend):
     """
 
     default_var_name: ClassVar[str] = MAINTENANCE_MODE_ENV_VAR_NAME
+    log_namespace: ClassVar[str | None] = "fastapi_maintenance"

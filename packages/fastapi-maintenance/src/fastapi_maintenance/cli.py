@@ -19,7 +19,9 @@ from ._state import registry
 if TYPE_CHECKING:
     import typer
 
-__all__ = ["PROG_NAME", "create_app", "main"]
+    app: typer.Typer
+
+__all__ = ["PROG_NAME", "app", "create_app", "main"]
 
 PROG_NAME = "fastapi-maintenance"
 
@@ -33,6 +35,16 @@ def create_app() -> typer.Typer:
     from maintenance_core.cli import build_cli
 
     return build_cli(PROG_NAME, __version__, registry)
+
+
+def __getattr__(name: str) -> object:
+    # ``app``, the typer application, as fastapi-maintenance 0.0.5 named it; built on
+    # first use so that ``main`` can report a missing ``cli`` extra in one line.
+    if name == "app":
+        built = create_app()
+        globals()["app"] = built
+        return built
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:

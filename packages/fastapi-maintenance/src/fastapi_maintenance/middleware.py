@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from ._adapter import StarletteAdapter
 from ._state import registry
-from .backends import BaseStateBackend
+from .backends import StateBackend
 
 __all__ = ["MaintenanceModeMiddleware"]
 
@@ -50,7 +50,7 @@ class MaintenanceModeMiddleware(MaintenanceMiddleware):
         self,
         app: ASGIApp,
         enable_maintenance: bool | None = None,
-        backend: BaseStateBackend | None = None,
+        backend: StateBackend | None = None,
         exempt_handler: ExemptHandler | None = None,
         response_handler: ResponseHandler | None = None,
         *,

@@ -15,7 +15,7 @@ from maintenance_core.middleware import MaintenanceGuard
 
 from ._adapter import LitestarAdapter
 from ._state import registry
-from .backends import BaseStateBackend
+from .backends import StateBackend
 
 __all__ = ["MaintenanceModeMiddleware"]
 
@@ -52,7 +52,7 @@ class MaintenanceModeMiddleware(ASGIMiddleware):
     def __init__(
         self,
         enable_maintenance: bool | None = None,
-        backend: BaseStateBackend | None = None,
+        backend: StateBackend | None = None,
         exempt_handler: ExemptHandler | None = None,
         response_handler: ResponseHandler | None = None,
         *,

@@ -7,7 +7,7 @@ from litestar.plugins import InitPlugin
 from maintenance_core.bypass import DEFAULT_COOKIE_MAX_AGE
 from maintenance_core.decision import StateErrorPolicy
 
-from .backends import BaseStateBackend
+from .backends import StateBackend
 from .middleware import ExemptHandler, MaintenanceModeMiddleware, ResponseHandler
 
 __all__ = ["MaintenancePlugin"]
@@ -25,7 +25,7 @@ class MaintenancePlugin(InitPlugin):
     def __init__(
         self,
         enable_maintenance: bool | None = None,
-        backend: BaseStateBackend | None = None,
+        backend: StateBackend | None = None,
         exempt_handler: ExemptHandler | None = None,
         response_handler: ResponseHandler | None = None,
         *,

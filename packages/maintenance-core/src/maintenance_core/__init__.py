@@ -1,6 +1,6 @@
 """Framework-neutral maintenance mode for ASGI apps.
 
-The pieces: state backends (:mod:`.backends`), overrides (:mod:`.overrides`),
+The pieces: state backends (:mod:`.backends`, one contract and one module per backend), overrides (:mod:`.overrides`),
 per-handler markers (:mod:`.markers`), precedence (:mod:`.decision`), the
 response protocol (:mod:`.responses`), the module-level API an adapter exposes
 (:mod:`.registry`) and the pure ASGI middleware (:mod:`.middleware`).
@@ -8,7 +8,14 @@ Framework adapters such as ``fastapi-maintenance`` plug in route lookup and
 their request and response objects.
 """
 
-from .backends import BaseStateBackend, EnvVarBackend, LocalFileBackend, MemoryBackend, parse_state
+from .backends import (
+    BaseStateBackend,
+    EnvVarBackend,
+    LocalFileBackend,
+    MemoryBackend,
+    StateBackend,
+    parse_state,
+)
 from .decision import NO_ROUTE, PLAIN_ROUTE, RouteInfo, StateReader, decide
 from .errors import (
     BackendReadOnlyError,
@@ -54,6 +61,7 @@ __all__ = [
     "OverrideState",
     "OverrideStore",
     "RouteInfo",
+    "StateBackend",
     "StateReader",
     "UnknownBackendError",
     "__version__",

@@ -37,9 +37,10 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
         "or the 'cli' extra of your framework's adapter."
     ) from exc
 
-from .backends import BaseStateBackend, require_writable
+from .backends.base import StateBackend
 from .bypass import hash_secret
 from .errors import MaintenanceError
+from .overrides import overrides_of
 from .registry import BackendRegistry
 from .state import OFF, MaintenanceState, parse_moment
 
@@ -66,7 +67,7 @@ def make_backend(
     var_name: str | None = None,
     file_path: str | None = None,
     redis_url: str | None = None,
-) -> BaseStateBackend:
+) -> StateBackend:
     """Build the backend the command line options describe.
 
     Args:
@@ -173,7 +174,7 @@ def _span(seconds: float) -> str:
 
 
 def details_lines(
-    state: MaintenanceState, backend: BaseStateBackend, now: float | None = None
+    state: MaintenanceState, backend: StateBackend, now: float | None = None
 ) -> list[str]:
     """What ``status`` prints under the status line: the window, a stored bypass
     secret (never the secret, only that one is set) and fleet-wide overrides."""
@@ -196,13 +197,13 @@ def details_lines(
             lines.append(f"Window: open since {_when(start)} until switched off")  # type: ignore[arg-type]
     if state.bypass is not None:
         lines.append("Bypass secret: set (stored as a hash with the state)")
-    leases = getattr(backend, "fleet_leases", None)
-    if isinstance(leases, tuple) and any(leases):
+    leases = overrides_of(backend).held_everywhere
+    if any(leases):
         lines.append(f"Overrides held fleet-wide: {leases[0]} on, {leases[1]} off")
     return lines
 
 
-def status_text(value: bool, backend: BaseStateBackend) -> str:
+def status_text(value: bool, backend: StateBackend) -> str:
     """The status line, e.g. ``Maintenance mode is ON (env: FASTAPI_MAINTENANCE_MODE)``."""
     return f"Maintenance mode is {'ON' if value else 'OFF'} ({backend.describe()})"
 
@@ -231,7 +232,7 @@ def build_cli(prog_name: str, version: str, registry: BackendRegistry) -> typer.
     app = typer.Typer(
         name=prog_name,
         help=f"Show or switch the maintenance mode of {prog_name} applications.",
-        add_completion=False,
+        add_completion=True,  # --install-completion, as fastapi-maintenance 0.0.5 had
         pretty_exceptions_show_locals=False,
     )
 
@@ -239,7 +240,7 @@ def build_cli(prog_name: str, version: str, registry: BackendRegistry) -> typer.
         err.print(Text.assemble(("Error:", "bold red"), " ", _one_line(message)))
         raise typer.Exit(code=1)
 
-    def print_status(state: MaintenanceState, backend: BaseStateBackend) -> None:
+    def print_status(state: MaintenanceState, backend: StateBackend) -> None:
         value = state.is_on_now()
         line = Text(status_text(value, backend))
         start = len("Maintenance mode is ")
@@ -259,7 +260,7 @@ def build_cli(prog_name: str, version: str, registry: BackendRegistry) -> typer.
         action = "build the backend"
 
         async def apply(
-            state_backend: BaseStateBackend, wanted: MaintenanceState | None
+            state_backend: StateBackend, wanted: MaintenanceState | None
         ) -> MaintenanceState:
             nonlocal action
             try:
@@ -278,7 +279,7 @@ def build_cli(prog_name: str, version: str, registry: BackendRegistry) -> typer.
             wanted = None
             if new_state is not None:
                 wanted = new_state()
-                require_writable(state_backend)
+                state_backend.check_writable()
             state = anyio.run(apply, state_backend, wanted)
         except (CliError, MaintenanceError, ValueError) as exc:
             # Before OSError: StateWriteError is both, and already says what failed.

@@ -18,20 +18,18 @@ framework answers its usual 404 or 405.
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from .backends import BaseStateBackend
+from ._log import get_logger
+from .backends.base import StateBackend
 from .markers import ForcedMode
 from .overrides import OverrideStore, overrides_of
 from .state import MaintenanceState
 
 __all__ = ["NO_ROUTE", "PLAIN_ROUTE", "RouteInfo", "StateErrorPolicy", "StateReader", "decide"]
-
-logger = logging.getLogger("maintenance_core")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +103,7 @@ class StateReader:
 
     def __init__(
         self,
-        backend: BaseStateBackend,
+        backend: StateBackend,
         enable_maintenance: bool | None = None,
         on_state_error: StateErrorPolicy = "last_known",
     ) -> None:
@@ -159,7 +157,7 @@ class StateReader:
         self._last_known = state
         if self._failing:
             self._failing = False
-            logger.warning(
+            get_logger("decision").warning(
                 "Maintenance state is readable again from %s: maintenance is %s.",
                 self.backend.describe(),
                 "on" if state.is_on_now() else "off",
@@ -176,7 +174,7 @@ class StateReader:
             source = f"on_state_error={self.on_state_error!r}"
         if not self._failing:
             self._failing = True
-            logger.error(
+            get_logger("decision").error(
                 "Cannot read the maintenance state from %s (%s: %s); using %s: maintenance is %s.",
                 self.backend.describe(),
                 type(exc).__name__,

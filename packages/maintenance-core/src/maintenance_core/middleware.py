@@ -12,12 +12,12 @@ behave exactly as without the middleware.
 from __future__ import annotations
 
 import inspect
-import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
-from .backends import BaseStateBackend
+from ._log import get_logger
+from .backends.base import StateBackend
 from .bypass import DEFAULT_COOKIE_MAX_AGE, BypassKey, BypassPolicy
 from .decision import RouteInfo, StateErrorPolicy, StateReader, decide
 from .markers import ForcedMode
@@ -34,8 +34,6 @@ __all__ = [
     "Scope",
     "Send",
 ]
-
-logger = logging.getLogger("maintenance_core")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -130,7 +128,7 @@ class MaintenanceGuard:
         self,
         *,
         adapter: FrameworkAdapter,
-        backend: BaseStateBackend | None = None,
+        backend: StateBackend | None = None,
         registry: BackendRegistry | None = None,
         enable_maintenance: bool | None = None,
         exempt_handler: Callable[[Any], Any] | None = None,
@@ -144,49 +142,75 @@ class MaintenanceGuard:
             raise TypeError(
                 f"enable_maintenance must be True, False or None, got {enable_maintenance!r}."
             )
-        if backend is not None and not isinstance(backend, BaseStateBackend):
+        if backend is not None and not isinstance(backend, StateBackend):
             raise TypeError(
-                f"backend must be a BaseStateBackend instance, got {backend!r}. "
+                f"backend must be a StateBackend instance, got {backend!r}. "
                 "Pass e.g. LocalFileBackend(file_path='maintenance_mode.txt')."
             )
         _check_handler("exempt_handler", exempt_handler)
         _check_handler("response_handler", response_handler)
-        if backend is None:
-            if registry is None:
-                raise TypeError("A maintenance guard needs a backend or a registry.")
-            backend = registry.default_backend()
-        if registry is not None:
+        if backend is None and registry is None:
+            raise TypeError("A maintenance guard needs a backend or a registry.")
+        if backend is not None and registry is not None:
             registry.register_middleware(backend)
 
         self.adapter = adapter
-        self.backend = backend
         self.registry = registry
         self.enable_maintenance = enable_maintenance
+        self.on_state_error = on_state_error
         self.exempt_handler = exempt_handler
         self.response_handler = response_handler
-        self.state = StateReader(backend, enable_maintenance, on_state_error)
+        # Without a backend of its own the guard follows the registry's default at
+        # each request, so configure_backend() takes effect whenever it is called.
+        self._fixed_backend = backend
+        self._reader = StateReader(
+            backend if backend is not None else registry.default_backend(),  # type: ignore[union-attr]
+            enable_maintenance,
+            on_state_error,
+        )
         self.bypass = BypassPolicy(bypass_secret, cookie_max_age=bypass_cookie_max_age)
         self.response = response or MaintenanceResponse()
         self._may_force_on: Callable[[Scope], bool] | None = getattr(adapter, "may_force_on", None)
 
+    @property
+    def backend(self) -> StateBackend:
+        """The backend the next request reads."""
+        return self.state.backend
+
+    @property
+    def state(self) -> StateReader:
+        """The state reader of the backend the next request reads."""
+        reader = self._reader
+        if self._fixed_backend is None:
+            assert self.registry is not None
+            backend = self.registry.default_backend()
+            if backend is not reader.backend:
+                reader = self._reader = StateReader(
+                    backend, self.enable_maintenance, self.on_state_error
+                )
+        return reader
+
     async def handle(self, scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
         """Answer *scope* with the maintenance response, or pass it to *app* untouched."""
+        reader = self.state
         if self.registry is None:
-            await self._dispatch(scope, receive, send, app)
+            await self._dispatch(scope, receive, send, app, reader)
             return
-        token = self.registry.bind(self.backend)
+        token = self.registry.bind(reader.backend)
         try:
-            await self._dispatch(scope, receive, send, app)
+            await self._dispatch(scope, receive, send, app, reader)
         finally:
             self.registry.unbind(token)
 
-    async def _dispatch(self, scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
+    async def _dispatch(
+        self, scope: Scope, receive: Receive, send: Send, app: ASGIApp, reader: StateReader
+    ) -> None:
         if scope["type"] not in ("http", "websocket"):
             await app(scope, receive, send)
             return
-        maintenance_on = self.state.is_on
+        maintenance_on = reader.is_on
         if self._may_force_on is not None and not self._may_force_on(scope):
-            if not await self.state.is_on():
+            if not await reader.is_on():
                 # Maintenance is off and no route is forced on: nothing can block this request.
                 await app(scope, receive, send)
                 return
@@ -200,14 +224,14 @@ class MaintenanceGuard:
 
         async def is_exempt() -> bool:
             nonlocal keys
-            stored = await self.state.stored_state()
+            stored = await reader.stored_state()
             keys = self.bypass.keys(None if stored is None else stored.bypass_key)
             return (bool(keys) and self.bypass.lets_through(scope, keys)) or (
                 self.exempt_handler is not None and await self._is_exempt(scope, receive, send)
             )
 
         if await decide(route, maintenance_on, is_exempt):
-            await self._refuse(scope, receive, send, route, keys)
+            await self._refuse(scope, receive, send, route, keys, reader)
         else:
             await app(scope, receive, send)
 
@@ -218,7 +242,7 @@ class MaintenanceGuard:
             if inspect.isawaitable(result):
                 result = await result
         except Exception:
-            logger.exception("exempt_handler raised: the request is not exempt.")
+            get_logger("middleware").exception("exempt_handler raised: the request is not exempt.")
             return False
         return bool(result)
 
@@ -229,6 +253,7 @@ class MaintenanceGuard:
         send: Send,
         route: RouteInfo,
         keys: tuple[BypassKey, ...],
+        reader: StateReader,
     ) -> None:
         end = None
         retry_after = None
@@ -241,7 +266,7 @@ class MaintenanceGuard:
                     )
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
                     return
-            window = self.state.deciding_window()
+            window = reader.deciding_window()
             if window is not None:
                 end, retry_after = window.end, window.seconds_left(time.time())
         if scope["type"] == "websocket":
@@ -258,11 +283,13 @@ class MaintenanceGuard:
             if inspect.isawaitable(response):
                 response = await response
         except Exception:
-            logger.exception("response_handler raised: sending the default maintenance response.")
+            get_logger("middleware").exception(
+                "response_handler raised: sending the default maintenance response."
+            )
             await self.response.send_http(scope, send, retry_after)
             return
         if not self.adapter.is_response(response):
-            logger.error(
+            get_logger("middleware").error(
                 "response_handler returned %r, which is not a response: sending the default "
                 "maintenance response. Return a response object of your framework.",
                 type(response).__name__,

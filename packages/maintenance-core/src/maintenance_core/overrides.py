@@ -13,22 +13,20 @@ in this process's memory.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
 import anyio
 
+from ._log import get_logger
 from ._mutex import Mutex
 
 if TYPE_CHECKING:
-    from .backends import BaseStateBackend
+    from .backends.base import StateBackend
     from .state import MaintenanceState
 
 __all__ = ["MaintenanceOverride", "OverrideState", "OverrideStore", "overrides_of"]
-
-logger = logging.getLogger("maintenance_core")
 
 _ATTRIBUTE = "_maintenance_core_overrides"
 
@@ -51,17 +49,20 @@ class OverrideStore(Protocol):
         """How many ``on`` and ``off`` overrides this process holds."""
         ...
 
-    async def enter(self, value: bool, backend: BaseStateBackend) -> object:
+    @property
+    def held_everywhere(self) -> tuple[int, int]:
+        """How many ``on`` and ``off`` overrides are held by every process sharing the store."""
+        ...
+
+    async def enter(self, value: bool, backend: StateBackend) -> object:
         """Hold one more override of *value*; return a token for :meth:`leave`."""
         ...
 
-    async def leave(self, value: bool, backend: BaseStateBackend, token: object = None) -> None:
+    async def leave(self, value: bool, backend: StateBackend, token: object = None) -> None:
         """Release the override that :meth:`enter` returned *token* for."""
         ...
 
-    async def set_baseline_or_store(
-        self, state: MaintenanceState, backend: BaseStateBackend
-    ) -> None:
+    async def set_baseline_or_store(self, state: MaintenanceState, backend: StateBackend) -> None:
         """Store *state* as the backend's own state (``set_maintenance_mode``)."""
         ...
 
@@ -95,7 +96,12 @@ class OverrideState:
         """How many ``on`` and ``off`` overrides are held."""
         return self._on, self._off
 
-    async def enter(self, value: bool, backend: BaseStateBackend) -> object:
+    @property
+    def held_everywhere(self) -> tuple[int, int]:
+        """The same as :attr:`held`: these overrides are this process's own."""
+        return self._on, self._off
+
+    async def enter(self, value: bool, backend: StateBackend) -> object:
         """Count one more override of *value* and store the new effective state."""
         async with self._mutex:
             first = self.active is None
@@ -117,7 +123,7 @@ class OverrideState:
                 raise
         return None
 
-    async def leave(self, value: bool, backend: BaseStateBackend, token: object = None) -> None:
+    async def leave(self, value: bool, backend: StateBackend, token: object = None) -> None:
         """Count one override less; restore the baseline when it was the last."""
         with anyio.CancelScope(shield=True):
             async with self._mutex:
@@ -126,29 +132,23 @@ class OverrideState:
                 if self.active is None:
                     self._baseline = self._written = None
 
-    async def set_baseline_or_store(
-        self, state: MaintenanceState, backend: BaseStateBackend
-    ) -> None:
+    async def set_baseline_or_store(self, state: MaintenanceState, backend: StateBackend) -> None:
         """Store *state*, or, while overrides are held, make it the state to restore."""
-        from .backends import require_storable
-
-        require_storable(backend, state)  # now, not when the last override leaves
+        backend.check_storable(state)  # now, not when the last override leaves
         async with self._mutex:
             if self.active is not None and backend.writable:
                 self._baseline = state
                 return
             await backend.set_state(state)
 
-    async def _undo_write(
-        self, previous: MaintenanceState | None, backend: BaseStateBackend
-    ) -> None:
+    async def _undo_write(self, previous: MaintenanceState | None, backend: StateBackend) -> None:
         if previous is None or not backend.writable:
             return
         try:
             await backend.set_state(previous)
         except Exception as exc:
             self._written = None  # unknown: the next change writes unconditionally
-            logger.error(
+            get_logger("overrides").error(
                 "Could not restore the maintenance state of %s after a failed override (%s: %s).",
                 backend.describe(),
                 type(exc).__name__,
@@ -163,7 +163,7 @@ class OverrideState:
         else:
             self._off += delta
 
-    async def _store(self, backend: BaseStateBackend) -> None:
+    async def _store(self, backend: StateBackend) -> None:
         if not backend.writable:
             return
         active = self.active
@@ -177,9 +177,9 @@ class OverrideState:
         self._written = desired
 
 
-def overrides_of(backend: BaseStateBackend) -> OverrideStore:
+def overrides_of(backend: StateBackend) -> OverrideStore:
     """Return the override store of *backend*, created on first use by
-    :meth:`~maintenance_core.backends.BaseStateBackend.create_override_store`."""
+    :meth:`~maintenance_core.backends.StateBackend.create_override_store`."""
     try:
         namespace = vars(backend)
     except TypeError:
@@ -204,17 +204,17 @@ class MaintenanceOverride:
     def __init__(
         self,
         value: bool,
-        backend: BaseStateBackend | None,
-        default_backend: Callable[[], BaseStateBackend],
+        backend: StateBackend | None,
+        default_backend: Callable[[], StateBackend],
     ) -> None:
         self.value = value
         self._backend = backend
         self._default_backend = default_backend
-        self._entered: BaseStateBackend | None = None
+        self._entered: StateBackend | None = None
         self._token: object = None
 
     @property
-    def backend(self) -> BaseStateBackend:
+    def backend(self) -> StateBackend:
         """The backend this override applies to."""
         return self._entered or self._backend or self._default_backend()
 

@@ -6,10 +6,15 @@ they use, in this order:
 1. the backend of the middleware serving the current request (or lifespan),
    which the middleware binds in a context variable, so two apps in one
    process each see their own;
-2. the backend of the middleware built most recently, for code running outside
-   any request (scripts, tests);
-3. the backend set with ``configure_backend()``;
+2. the backend given to the middleware built most recently, for code running
+   outside any request (scripts, tests);
+3. the backend set with ``configure_backend()``, whenever it was called: a
+   middleware built without a backend uses it too, at each request, as
+   fastapi-maintenance 0.0.5 did;
 4. an environment-variable backend.
+
+The registry also names the loggers: inside its context the core logs under the
+adapter's package name (``fastapi_maintenance.*``), see :mod:`._log`.
 
 Each adapter owns one :class:`BackendRegistry`; the documented API requires
 this much module-level state and no more.
@@ -18,24 +23,28 @@ this much module-level state and no more.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import datetime
 from typing import Any
 
-from .backends import BaseStateBackend, EnvVarBackend, LocalFileBackend
+from ._log import reset_namespace, use_namespace
+from .backends.base import StateBackend
+from .backends.env import EnvVarBackend
+from .backends.file import LocalFileBackend
 from .errors import InvalidWindowError, UnknownBackendError
 from .overrides import MaintenanceOverride, overrides_of
 from .state import OFF, ON, MaintenanceState
 
 __all__ = ["BackendFactory", "BackendRegistry"]
 
-BackendFactory = Callable[..., BaseStateBackend]
+BackendFactory = Callable[..., StateBackend]
 
 
-def _redis_backend(**kwargs: Any) -> BaseStateBackend:
+def _redis_backend(**kwargs: Any) -> StateBackend:
     # Imported on use: the redis package is an optional extra.
-    from .redis_backend import RedisBackend
+    from .backends.redis import RedisBackend
 
     return RedisBackend(**kwargs)
 
@@ -44,7 +53,8 @@ class BackendRegistry:
     """Chooses the backend for an adapter's module-level functions.
 
     Args:
-        name: the adapter's name, used for the context variable.
+        name: the adapter's package name (``"fastapi_maintenance"``), used for
+            the context variable and as the loggers' namespace.
         env_backend: the environment-variable backend class with the adapter's
             default variable name.
         factories: extra ``configure_backend`` names (``"env"`` and ``"file"``
@@ -57,6 +67,7 @@ class BackendRegistry:
         env_backend: type[EnvVarBackend],
         factories: Mapping[str, BackendFactory] | None = None,
     ) -> None:
+        self.name = name
         self._env_backend = env_backend
         self._factories: dict[str, BackendFactory] = {
             "env": env_backend,
@@ -64,9 +75,9 @@ class BackendRegistry:
             "redis": _redis_backend,
             **(factories or {}),
         }
-        self._configured: BaseStateBackend | None = None
-        self._middleware: weakref.ReferenceType[BaseStateBackend] | None = None
-        self._current: ContextVar[BaseStateBackend | None] = ContextVar(
+        self._configured: StateBackend | None = None
+        self._middleware: weakref.ReferenceType[StateBackend] | None = None
+        self._current: ContextVar[tuple[StateBackend, Token[str]] | None] = ContextVar(
             f"{name}_backend", default=None
         )
 
@@ -75,7 +86,7 @@ class BackendRegistry:
         """The names ``configure_backend`` accepts."""
         return tuple(self._factories)
 
-    def create_backend(self, backend_type: str, **kwargs: Any) -> BaseStateBackend:
+    def create_backend(self, backend_type: str, **kwargs: Any) -> StateBackend:
         """Build a backend by name.
 
         Raises:
@@ -102,7 +113,7 @@ class BackendRegistry:
         """
         self._configured = self.create_backend(backend_type, **kwargs)
 
-    def default_backend(self) -> BaseStateBackend:
+    def default_backend(self) -> StateBackend:
         """The configured backend, else the environment-variable backend."""
         if self._configured is None:
             self._configured = self._env_backend()
@@ -113,30 +124,43 @@ class BackendRegistry:
         self._configured = None
         self._middleware = None
 
-    def register_middleware(self, backend: BaseStateBackend) -> None:
-        """Remember the backend of a newly built middleware (fallback 2)."""
+    def register_middleware(self, backend: StateBackend) -> None:
+        """Remember the backend given to a newly built middleware (fallback 2)."""
         self._middleware = weakref.ref(backend)
 
-    def bind(self, backend: BaseStateBackend) -> Token[BaseStateBackend | None]:
-        """Make *backend* current for the running request; pass the token to :meth:`unbind`."""
-        return self._current.set(backend)
+    def bind(self, backend: StateBackend) -> Token[tuple[StateBackend, Token[str]] | None]:
+        """Make *backend* current for the running request, and log under this
+        adapter's name; pass the token to :meth:`unbind`."""
+        return self._current.set((backend, use_namespace(self.name)))
 
-    def unbind(self, token: Token[BaseStateBackend | None]) -> None:
+    def unbind(self, token: Token[tuple[StateBackend, Token[str]] | None]) -> None:
         """Undo :meth:`bind`."""
+        bound = self._current.get()
         self._current.reset(token)
+        if bound is not None:
+            reset_namespace(bound[1])
 
-    def current_backend(self) -> BaseStateBackend:
+    @contextmanager
+    def _logging(self) -> Iterator[None]:
+        # Module-level functions called outside a request log under the adapter's name too.
+        token = use_namespace(self.name)
+        try:
+            yield
+        finally:
+            reset_namespace(token)
+
+    def current_backend(self) -> StateBackend:
         """The backend the module-level functions use when given none."""
-        backend = self._current.get()
-        if backend is not None:
-            return backend
+        bound = self._current.get()
+        if bound is not None:
+            return bound[0]
         if self._middleware is not None:
             backend = self._middleware()
             if backend is not None:
                 return backend
         return self.default_backend()
 
-    async def get_maintenance_mode(self, backend: BaseStateBackend | None = None) -> bool:
+    async def get_maintenance_mode(self, backend: StateBackend | None = None) -> bool:
         """Return whether maintenance mode is on.
 
         An override held with ``maintenance_mode_on()``/``maintenance_mode_off()``
@@ -149,18 +173,18 @@ class BackendRegistry:
         active = overrides_of(backend).active
         if active is not None:
             return active
-        return (await backend.get_state()).is_on_now()
+        with self._logging():
+            return (await backend.get_state()).is_on_now()
 
-    async def get_maintenance_state(
-        self, backend: BaseStateBackend | None = None
-    ) -> MaintenanceState:
+    async def get_maintenance_state(self, backend: StateBackend | None = None) -> MaintenanceState:
         """Return the stored state with its window and bypass secret (overrides aside)."""
-        return await (backend or self.current_backend()).get_state()
+        with self._logging():
+            return await (backend or self.current_backend()).get_state()
 
     async def set_maintenance_mode(
         self,
         value: bool,
-        backend: BaseStateBackend | None = None,
+        backend: StateBackend | None = None,
         *,
         start: datetime | str | None = None,
         end: datetime | str | None = None,
@@ -200,14 +224,15 @@ class BackendRegistry:
         await self.set_maintenance_state(state, backend)
 
     async def set_maintenance_state(
-        self, state: MaintenanceState, backend: BaseStateBackend | None = None
+        self, state: MaintenanceState, backend: StateBackend | None = None
     ) -> None:
         """Store a complete state (with a window or a bypass secret hash); see
         :meth:`set_maintenance_mode`."""
         backend = backend or self.current_backend()
-        await overrides_of(backend).set_baseline_or_store(state, backend)
+        with self._logging():
+            await overrides_of(backend).set_baseline_or_store(state, backend)
 
-    def maintenance_mode_on(self, backend: BaseStateBackend | None = None) -> MaintenanceOverride:
+    def maintenance_mode_on(self, backend: StateBackend | None = None) -> MaintenanceOverride:
         """Hold maintenance mode on while an ``async with`` block runs.
 
         Nesting- and concurrency-safe: maintenance stays on while any such block
@@ -218,7 +243,7 @@ class BackendRegistry:
         """
         return MaintenanceOverride(True, backend, self.current_backend)
 
-    def maintenance_mode_off(self, backend: BaseStateBackend | None = None) -> MaintenanceOverride:
+    def maintenance_mode_off(self, backend: StateBackend | None = None) -> MaintenanceOverride:
         """Hold maintenance mode off while an ``async with`` block runs.
 
         An ``on`` override held at the same time wins.

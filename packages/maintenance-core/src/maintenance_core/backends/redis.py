@@ -24,7 +24,6 @@ sets), and the channel ``maintenance_mode:changed``.
 from __future__ import annotations
 
 import asyncio
-import logging
 import uuid
 from contextlib import suppress
 from dataclasses import dataclass
@@ -38,16 +37,15 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
         "RedisBackend needs the redis package: install the 'redis' extra, e.g. "
-        "pip install 'fastapi-maintenance[redis]'."
+        "pip install 'fastapi-maintenance[redis]' or 'litestar-maintenance[redis]'."
     ) from exc
 
-from .backends import BaseStateBackend
-from .errors import MaintenanceError
-from .state import OFF, ON, MaintenanceState
+from .._log import get_logger
+from ..errors import MaintenanceError
+from ..state import OFF, ON, MaintenanceState
+from .base import StateBackend
 
 __all__ = ["RedisBackend", "RedisUnavailableError"]
-
-logger = logging.getLogger("maintenance_core")
 
 # Server time in ms, so holders and readers on different hosts agree on expiry.
 _NOW = """
@@ -135,7 +133,7 @@ class _LoopState:
         self.first_read: asyncio.Future[MaintenanceState] | None = None
 
 
-class RedisBackend(BaseStateBackend):
+class RedisBackend(StateBackend):
     """Store the maintenance state in Redis, shared by every process that uses it.
 
     Args:
@@ -198,17 +196,6 @@ class RedisBackend(BaseStateBackend):
 
     # -- reading --------------------------------------------------------------------------
 
-    @property
-    def fleet_leases(self) -> tuple[int, int]:
-        """The ``on`` and ``off`` leases held fleet-wide, as last read."""
-        snapshot = self._snapshot
-        return (snapshot.leases_on, snapshot.leases_off) if snapshot else (0, 0)
-
-    async def get_value(self) -> bool:
-        """Whether maintenance is on now, from memory; never raises or waits on an outage."""
-        # Not self.get_state(): a subclass wrapping get_value routes get_state here.
-        return (await RedisBackend.get_state(self)).is_on_now()
-
     async def get_state(self) -> MaintenanceState:
         """The stored state, from memory; never raises and never waits on an outage.
 
@@ -247,14 +234,6 @@ class RedisBackend(BaseStateBackend):
             self._snapshot = snapshot
         return snapshot.state
 
-    async def read_now(self) -> bool:
-        """Read from Redis now whether maintenance is on.
-
-        Raises:
-            RedisUnavailableError: if Redis does not answer.
-        """
-        return (await RedisBackend.read_state_now(self)).is_on_now()
-
     async def read_state_now(self) -> MaintenanceState:
         """Read the state from Redis now.
 
@@ -267,14 +246,6 @@ class RedisBackend(BaseStateBackend):
             raise RedisUnavailableError(f"Cannot read {self.describe()}: {exc}") from exc
         self._snapshot = snapshot
         return snapshot.state
-
-    async def set_value(self, value: bool) -> None:
-        """Store plain on or off and tell every process.
-
-        Raises:
-            RedisUnavailableError: if Redis does not take the write.
-        """
-        await RedisBackend.set_state(self, ON if value else OFF)
 
     async def set_state(self, state: MaintenanceState) -> None:
         """Store the state and tell every process.
@@ -383,7 +354,7 @@ class RedisBackend(BaseStateBackend):
         self._snapshot = snapshot
         failing, self._failing = self._failing, None
         if failing is not None:
-            logger.warning(
+            get_logger("redis").warning(
                 "%s (%s): maintenance is %s.",
                 "The maintenance state stored in Redis is valid again"
                 if isinstance(failing, ValueError)
@@ -406,7 +377,7 @@ class RedisBackend(BaseStateBackend):
             problem, until = "The maintenance state stored in Redis is invalid", "it is fixed"
         else:
             problem, until = "Redis is unreachable", "it is back"
-        logger.error(
+        get_logger("redis").error(
             "%s (%s: %s: %s); serving %s until %s.",
             problem,
             self.describe(),
@@ -473,7 +444,13 @@ class RedisLeases:
     def held(self) -> tuple[int, int]:
         return self._on, self._off
 
-    async def enter(self, value: bool, backend: BaseStateBackend) -> object:
+    @property
+    def held_everywhere(self) -> tuple[int, int]:
+        """The ``on`` and ``off`` leases held fleet-wide, as last read."""
+        snapshot = self._backend._snapshot
+        return (snapshot.leases_on, snapshot.leases_off) if snapshot else (0, 0)
+
+    async def enter(self, value: bool, backend: StateBackend) -> object:
         lease_id = uuid.uuid4().hex
         try:
             await self._backend._take_lease(value, lease_id)
@@ -491,7 +468,7 @@ class RedisLeases:
         )
         return lease_id
 
-    async def leave(self, value: bool, backend: BaseStateBackend, token: object = None) -> None:
+    async def leave(self, value: bool, backend: StateBackend, token: object = None) -> None:
         lease_id = str(token)
         with anyio.CancelScope(shield=True):
             renewal = self._renewals.pop(lease_id, None)
@@ -508,16 +485,14 @@ class RedisLeases:
                 # Forget the released lease now rather than at the next change message.
                 await self._backend._refresh(self._backend._loop_state().client)
             except (RedisError, OSError) as exc:
-                logger.error(
+                get_logger("redis").error(
                     "Could not release a maintenance lease on %s (%s); it expires within %ss.",
                     self._backend.describe(),
                     exc,
                     self._backend.lease_ttl,
                 )
 
-    async def set_baseline_or_store(
-        self, state: MaintenanceState, backend: BaseStateBackend
-    ) -> None:
+    async def set_baseline_or_store(self, state: MaintenanceState, backend: StateBackend) -> None:
         # Leases never touch the stored state, so there is nothing to restore later.
         await backend.set_state(state)
 
@@ -530,7 +505,7 @@ class RedisLeases:
                 await self._backend._take_lease(value, lease_id)
             except (RedisError, OSError) as exc:
                 if not failing:
-                    logger.error(
+                    get_logger("redis").error(
                         "Cannot renew a maintenance lease on %s (%s); retrying.",
                         self._backend.describe(),
                         exc,

@@ -1,0 +1,75 @@
+"""``EnvVarBackend``: the state in an environment variable (read-only)."""
+
+from __future__ import annotations
+
+import os
+from typing import ClassVar
+
+from .._log import get_logger
+from ..errors import InvalidStateValueError
+from ..state import OFF, MaintenanceState
+from .base import StateBackend
+
+__all__ = ["EnvVarBackend"]
+
+
+class EnvVarBackend(StateBackend):
+    """Read the state from an environment variable (read-only).
+
+    The variable is looked up on every read, as fastapi-maintenance 0.0.5 did,
+    so a test that changes it with ``monkeypatch.setenv`` sees the change on the
+    next request. Looking it up is a dictionary read; the value is parsed once
+    per distinct text.
+
+    An unrecognised value is logged as a warning, once per value, and read as
+    off: a typo in the environment never turns into an error for a request or
+    a caller of ``get_maintenance_mode()``.
+
+    Args:
+        var_name: The variable to read. ``None`` uses the adapter's default
+            (``FASTAPI_MAINTENANCE_MODE`` for FastAPI).
+    """
+
+    writable: ClassVar[bool] = False
+    default_var_name: ClassVar[str] = "MAINTENANCE_MODE"
+    log_namespace: ClassVar[str | None] = None
+    """Where this class's warnings go when no adapter context says (an adapter's subclass sets it)."""
+
+    def __init__(self, var_name: str | None = None) -> None:
+        self.var_name = var_name or self.default_var_name
+        self._raw: str | None = None
+        self._state: MaintenanceState = OFF
+
+    async def get_state(self) -> MaintenanceState:
+        """The variable's state: a boolean word, or the JSON form with a window."""
+        raw = os.environ.get(self.var_name, "")
+        if raw is not self._raw and raw != self._raw:
+            self._state = self._parse(raw)
+            self._raw = raw
+        return self._state
+
+    def _parse(self, raw: str) -> MaintenanceState:
+        try:
+            return MaintenanceState.from_text(raw)
+        except InvalidStateValueError:
+            # The value is not echoed: a misplaced secret must not land in the log.
+            get_logger("backends", self.log_namespace).warning(
+                "The environment variable %s holds an unrecognised value (%d characters): "
+                "expected one of 1/yes/y/true/t/on or 0/no/n/false/f/off. Maintenance mode "
+                "is off until it is fixed.",
+                self.var_name,
+                len(raw),
+            )
+            return OFF
+
+    async def set_state(self, state: MaintenanceState) -> None:
+        """Log a warning and change nothing: the environment is fixed at startup."""
+        get_logger("backends", self.log_namespace).warning(
+            "Cannot set maintenance mode through the environment variable %s: it is "
+            "read-only at runtime. Set it before starting the app, or use a writable "
+            "backend (file, redis).",
+            self.var_name,
+        )
+
+    def describe(self) -> str:
+        return f"env: {self.var_name}"

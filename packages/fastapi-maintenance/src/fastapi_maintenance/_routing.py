@@ -6,6 +6,10 @@ order, and follows mounts into sub-applications. Nothing is matched by path
 text here, so prefixes, nested routers, ``root_path`` and path converters behave
 as the installed Starlette and FastAPI versions route them.
 
+What the router answers itself (404, a partial match's 405, a slash redirect)
+is no route: the request passes, so the app answers as it would without the
+middleware.
+
 FastAPI 0.16x keeps included routers as lazy entries whose ``matches()`` hides
 the endpoint; its public :func:`fastapi.routing.iter_route_contexts` flattens
 them into contexts that do expose it. The flattened list of a router is kept
@@ -20,6 +24,7 @@ from typing import Any
 
 from maintenance_core import NO_ROUTE, PLAIN_ROUTE, ForcedMode, RouteInfo, forced_mode_of
 from maintenance_core.middleware import Scope
+from starlette._utils import get_route_path
 from starlette.applications import Starlette
 from starlette.routing import Match, Route, Router
 
@@ -113,8 +118,14 @@ class _RouterIndex:
         self.mounted: tuple[object, ...] = tuple(
             app for _, _, app in entries if _router_of(app) is not None
         )
+        # FastAPI 0.16x frontend routes, tried after everything else: knowing there are
+        # none spares unmatched requests the redirect check, which only matters before them.
         low_priority = getattr(router, "_iter_low_priority_routes", None)
-        self.low_priority: Callable[[], Iterable[Any]] | None = low_priority
+        self.low_priority = (
+            low_priority is not None
+            and hasattr(router, "_match_low_priority")
+            and any(True for _ in low_priority())
+        )
         # FastAPI registers its docs as plain Starlette routes in FastAPI.setup(); a
         # user's own route at the same path is an APIRoute and is not exempt.
         paths = _docs_paths(owner) if owner is not router else set()
@@ -224,14 +235,20 @@ class RouteResolver:
         return index
 
     def _resolve(self, router: Router, owner: object, scope: Scope, depth: int) -> RouteInfo:
+        # The steps of Router.app (and FastAPI's APIRouter.app), in their order.
         index = self._index(router, owner)
+        partial = False
         for matches in index.matchers:
             match, child_scope = matches(scope)
             if match is Match.FULL:
                 return self._follow(child_scope, index, scope, depth)
-        if index.low_priority is not None and scope["type"] == "http":
-            return self._resolve_low_priority(index, scope)
-        return NO_ROUTE
+            if match is Match.PARTIAL:
+                partial = True
+        # A partial match is answered 405, a near miss redirected: by the router, so
+        # only the low-priority routes after them can still reach an endpoint.
+        if partial or not index.low_priority or _redirects(router, index, scope):
+            return NO_ROUTE
+        return _resolve_low_priority(router, index, scope)
 
     def _follow(
         self, child_scope: Scope, index: _RouterIndex, scope: Scope, depth: int
@@ -244,13 +261,26 @@ class RouteResolver:
             return PLAIN_ROUTE
         return self._resolve(sub_router, endpoint, {**scope, **child_scope}, depth + 1)
 
-    def _resolve_low_priority(self, index: _RouterIndex, scope: Scope) -> RouteInfo:
-        # Frontend routes of FastAPI 0.16x serve static files when nothing else matched.
-        assert index.low_priority is not None
-        probe = dict(scope)
-        probe.pop("fastapi", None)
-        for candidate in index.low_priority():
-            match, child_scope = candidate.matches(probe)
-            if match is Match.FULL:
-                return _route_info(child_scope.get("endpoint"), index.docs_endpoints)
-        return NO_ROUTE
+
+def _redirects(router: Router, index: _RouterIndex, scope: Scope) -> bool:
+    """Whether the router answers *scope* with its slash redirect, as Router.app decides."""
+    route_path = get_route_path(scope)
+    if scope["type"] != "http" or not router.redirect_slashes or route_path == "/":
+        return False
+    redirect_scope = dict(scope)
+    if route_path.endswith("/"):
+        redirect_scope["path"] = redirect_scope["path"].rstrip("/")
+    else:
+        redirect_scope["path"] = redirect_scope["path"] + "/"
+    return any(matches(redirect_scope)[0] is not Match.NONE for matches in index.matchers)
+
+
+def _resolve_low_priority(router: Router, index: _RouterIndex, scope: Scope) -> RouteInfo:
+    # FastAPI picks the most specific of its low-priority routes: ask it, on a copy
+    # whose "fastapi" entry it may write to without touching the request's.
+    probe = dict(scope)
+    probe.pop("fastapi", None)
+    match, child_scope, *_ = router._match_low_priority(probe)  # type: ignore[attr-defined]
+    if match is Match.FULL:
+        return _route_info(child_scope.get("endpoint"), index.docs_endpoints)
+    return NO_ROUTE

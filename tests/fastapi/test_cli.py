@@ -228,9 +228,13 @@ def test_error_read_only_env_backend(args: tuple[str, ...]) -> None:
     assert "read-only" in line
 
 
-def test_error_invalid_env_value() -> None:
+def test_invalid_env_value_is_reported_off_with_a_warning() -> None:
+    # As in 0.0.5: a bad variable is a warning and reads as off, never an error.
     result = run_cli("status", env=_env(FASTAPI_MAINTENANCE_MODE="maybe"))
-    assert_error(result, "Invalid maintenance state value", "'maybe'")
+    assert result.returncode == 0, result.stderr
+    assert "Maintenance mode is OFF" in result.stdout
+    assert "FASTAPI_MAINTENANCE_MODE" in result.stderr
+    assert "maybe" not in result.stderr
 
 
 def test_error_invalid_file_value(tmp_path: Path) -> None:

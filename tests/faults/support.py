@@ -25,7 +25,7 @@ from tests.support.servers import uvicorn_server
 
 POLL_INTERVAL = 0.01  # seconds between two looks at a condition; a polling interval only
 
-LIBRARY_LOGGER = "maintenance_core"
+LIBRARY_LOGGER = "fastapi_maintenance"  # the apps are FastAPI apps: records carry its name
 
 ITEMS_BODY = b'["a","b"]'
 """What ``GET /items`` of the test apps answers when it proceeds."""
@@ -71,7 +71,7 @@ def status_for(on: bool) -> int:
 
 
 def library_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    """The records the library logged (its ``maintenance_core`` logger and children)."""
+    """The records the library logged (the ``fastapi_maintenance`` logger and children)."""
     return [record for record in caplog.records if record.name.split(".")[0] == LIBRARY_LOGGER]
 
 

@@ -14,7 +14,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi_maintenance import MaintenanceModeMiddleware
-from fastapi_maintenance._state import registry
 
 from .support import library_records, problem_with, shown
 
@@ -48,22 +47,20 @@ async def _statuses(app: FastAPI, count: int) -> list[int]:
 
 
 @pytest.mark.parametrize(
-    ("value", "named"),
+    "value",
     [
-        pytest.param("garbage", "'garbage'", id="word"),
-        pytest.param("2", "'2'", id="number"),
-        pytest.param("on please", "'on please'", id="sentence"),
-        pytest.param("\u2713", "'\u2713'", id="non-ascii"),
-        # The JSON form may carry the bypass secret's digests: it is described, not shown.
-        pytest.param('{"on": "yes"}', "a JSON object of 13 characters", id="bad-json"),
-        # A long value is shown cut short.
-        pytest.param("x" * 5_000, "'" + "x" * 50, id="very-long"),
+        pytest.param("garbage", id="word"),
+        pytest.param("2", id="number"),
+        pytest.param("on please", id="sentence"),
+        pytest.param("\u2713", id="non-ascii"),
+        pytest.param('{"on": "yes"}', id="bad-json"),
+        pytest.param("x" * 5_000, id="very-long"),
     ],
 )
 async def test_a_garbage_value_means_off_and_is_logged_once(
-    value: str, named: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    value: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="maintenance_core")
+    caplog.set_level(logging.INFO, logger="fastapi_maintenance")
     monkeypatch.setenv(VARIABLE, value)
     app = _app()
 
@@ -72,21 +69,15 @@ async def test_a_garbage_value_means_off_and_is_logged_once(
     assert len(records) == 1, shown(records)
     [record] = records
     message = record.getMessage()
-    assert record.levelno == logging.ERROR, shown(records)
+    assert record.levelno == logging.WARNING, shown(records)
     assert VARIABLE in message, message
-    assert "InvalidStateValueError" in message, message
-    assert named in message, message
-    assert message.endswith("using the default: maintenance is off."), message
+    assert value not in message, message  # the environment may hold secrets: never echoed
+    assert message.endswith("Maintenance mode is off until it is fixed."), message
     assert len(message) < 1_000, f"{len(message)} characters"
 
-    # Read once: repairing the variable in this process changes nothing, and logs nothing.
-    monkeypatch.setenv(VARIABLE, "1")
-    assert await _statuses(app, 5) == [200] * 5
-    assert len(library_records(caplog)) == 1, shown(library_records(caplog))
-
-    # A restart reads the repaired value, without any log line. (The default backend
-    # lives in the adapter's registry, one per process: forget it, as a new process would.)
-    registry.reset()
+    # The variable is read on every request, as in 0.0.5: the repair is seen at once,
+    # without any log line.
     caplog.clear()
-    assert await _statuses(_app(), 5) == [503] * 5
+    monkeypatch.setenv(VARIABLE, "1")
+    assert await _statuses(app, 5) == [503] * 5
     assert library_records(caplog) == [], shown(library_records(caplog))

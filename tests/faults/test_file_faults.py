@@ -198,7 +198,7 @@ def state_file(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.fixture
 def library_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.INFO, logger="maintenance_core")
+    caplog.set_level(logging.INFO, logger="fastapi_maintenance")
     return caplog
 
 

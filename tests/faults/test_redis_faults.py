@@ -37,8 +37,8 @@ CONNECTIONS = 50
 OUTAGE_REQUESTS = 800  # requests answered while Redis is down, per outage
 SETTLED_REQUESTS = 150  # requests answered between two events
 
-UNREACHABLE = "ERROR maintenance_core Redis is unreachable"
-REACHABLE_AGAIN = "WARNING maintenance_core Redis is reachable again"
+UNREACHABLE = "ERROR fastapi_maintenance.redis Redis is unreachable"
+REACHABLE_AGAIN = "WARNING fastapi_maintenance.redis Redis is reachable again"
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def _expected(outcome: Outcome, first: bool, flips: list[Flip]) -> set[int]:
 
 
 def _library_lines(served: ServedApp) -> list[str]:
-    return [line for line in served.lines() if " maintenance_core " in line]
+    return [line for line in served.lines() if " fastapi_maintenance." in line]
 
 
 def _count(served: ServedApp, prefix: str) -> int:

@@ -67,7 +67,7 @@ async def http(backend: RedisBackend) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def library_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.INFO, logger="maintenance_core")
+    caplog.set_level(logging.INFO, logger="fastapi_maintenance")
     return caplog
 
 

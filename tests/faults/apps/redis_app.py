@@ -19,7 +19,7 @@ from fastapi_maintenance.backends import RedisBackend
 
 _handler = logging.StreamHandler(sys.stderr)
 _handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
-_library_logger = logging.getLogger("maintenance_core")
+_library_logger = logging.getLogger("fastapi_maintenance")  # as a 0.0.5 user configures it
 _library_logger.addHandler(_handler)
 _library_logger.setLevel(logging.INFO)
 _library_logger.propagate = False

@@ -234,7 +234,11 @@ async def test_failures_while_sending_the_secret_log_no_secret(
     recorder.assert_no_secret_sent(SECRET)
     assert_no_secret_logged(records, SECRET)
     # The failures were logged (so the check above looked at real failure logs).
-    messages = [r.getMessage() for r in records if r.name.split(".")[0] in ("fastapi_maintenance", "litestar_maintenance")]
+    messages = [
+        r.getMessage()
+        for r in records
+        if r.name.split(".")[0] in ("fastapi_maintenance", "litestar_maintenance")
+    ]
     assert any("Cannot read the maintenance state" in m for m in messages), messages
     assert any("exempt_handler raised" in m for m in messages), messages
     assert any("response_handler raised" in m for m in messages), messages

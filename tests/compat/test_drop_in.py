@@ -248,9 +248,7 @@ def test_cli_app_is_the_typer_application() -> None:
     result = CliRunner().invoke(app, ["--help"], prog_name="fastapi-maintenance")
     assert result.exit_code == 0
     assert "--install-completion" in result.output
-    shown = CliRunner().invoke(
-        app, ["--show-completion", "bash"], prog_name="fastapi-maintenance"
-    )
+    shown = CliRunner().invoke(app, ["--show-completion", "bash"], prog_name="fastapi-maintenance")
     assert shown.exit_code == 0, shown.output
     assert "_FASTAPI_MAINTENANCE_COMPLETE" in shown.output
 

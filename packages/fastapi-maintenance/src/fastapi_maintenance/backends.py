@@ -2,9 +2,10 @@
 
 :class:`StateBackend` is the contract of every backend; :class:`BaseStateBackend`
 is fastapi-maintenance 0.0.5's boolean contract (``get_value``/``set_value``)
-for backends written against it. ``EnvVarBackend`` reads ``FASTAPI_MAINTENANCE_MODE`` unless told otherwise; the
-other backends (``LocalFileBackend``, ``MemoryBackend`` and, with the ``redis``
-extra, ``RedisBackend``) are maintenance-core's own.
+for backends written against it. ``EnvVarBackend`` reads
+``FASTAPI_MAINTENANCE_MODE`` unless told otherwise; the other backends
+(``LocalFileBackend``, ``MemoryBackend`` and, with the ``redis`` extra,
+``RedisBackend``) are maintenance-core's own.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Framework-neutral maintenance mode for ASGI apps.
 
-The pieces: state backends (:mod:`.backends`, one contract and one module per backend), overrides (:mod:`.overrides`),
-per-handler markers (:mod:`.markers`), precedence (:mod:`.decision`), the
-response protocol (:mod:`.responses`), the module-level API an adapter exposes
-(:mod:`.registry`) and the pure ASGI middleware (:mod:`.middleware`).
+The pieces: state backends (:mod:`.backends`, one contract and one module per
+backend), overrides (:mod:`.overrides`), per-handler markers (:mod:`.markers`),
+precedence (:mod:`.decision`), the response protocol (:mod:`.responses`), the
+module-level API an adapter exposes (:mod:`.registry`) and the pure ASGI
+middleware (:mod:`.middleware`).
 Framework adapters such as ``fastapi-maintenance`` plug in route lookup and
 their request and response objects.
 """

@@ -21,7 +21,7 @@ from .file import LocalFileBackend
 from .memory import MemoryBackend
 
 if TYPE_CHECKING:
-    from .redis import RedisBackend
+    from .redis import RedisBackend as RedisBackend
 
 # RedisBackend is not in __all__: a star import must work without the redis extra.
 __all__ = [
@@ -37,7 +37,7 @@ __all__ = [
 def __getattr__(name: str) -> object:
     # RedisBackend needs the optional redis package: import it only when asked for.
     if name == "RedisBackend":
-        from .redis import RedisBackend
+        from .redis import RedisBackend as RedisBackend
 
         return RedisBackend
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

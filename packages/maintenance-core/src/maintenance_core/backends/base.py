@@ -125,7 +125,7 @@ class StateBackend(ABC):
         if not self.writable:
             raise BackendReadOnlyError(self.describe())
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - a backend holding nothing has nothing to close
         """Release what the backend holds (connections, background tasks)."""
 
     async def __aenter__(self) -> StateBackend:

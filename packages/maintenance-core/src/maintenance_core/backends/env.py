@@ -33,7 +33,7 @@ class EnvVarBackend(StateBackend):
     writable: ClassVar[bool] = False
     default_var_name: ClassVar[str] = "MAINTENANCE_MODE"
     log_namespace: ClassVar[str | None] = None
-    """Where this class's warnings go when no adapter context says (an adapter's subclass sets it)."""
+    """The logger namespace of this class's warnings (an adapter's subclass sets its own)."""
 
     def __init__(self, var_name: str | None = None) -> None:
         self.var_name = var_name or self.default_var_name

@@ -18,6 +18,7 @@ from maintenance_core import (
     LocalFileBackend,
     MaintenanceError,
     MemoryBackend,
+    StateBackend,
     parse_state,
 )
 from maintenance_core.errors import StateWriteError
@@ -622,3 +623,57 @@ async def test_memory_backends_are_independent() -> None:
     await a.set_value(True)
     assert await a.get_value() is True
     assert await b.get_value() is False
+
+
+# --- the contract --------------------------------------------------------------------------
+
+
+async def test_a_backend_is_an_async_context_manager_that_closes_itself() -> None:
+    closed: list[str] = []
+
+    class Closing(MemoryBackend):
+        async def aclose(self) -> None:
+            closed.append("closed")
+
+    async with Closing(True) as backend:
+        assert await backend.get_value() is True
+        assert closed == []
+    assert closed == ["closed"]
+
+    with pytest.raises(RuntimeError, match="inside"):
+        async with Closing() as backend:
+            raise RuntimeError("inside")
+    assert closed == ["closed", "closed"]
+
+
+async def test_the_boolean_contract_is_translated_to_states() -> None:
+    class OnOff(BaseStateBackend):
+        def __init__(self) -> None:
+            self.value = False
+
+        async def get_value(self) -> bool:
+            return self.value
+
+        async def set_value(self, value: bool) -> None:
+            self.value = value
+
+    backend = OnOff()
+    assert backend.stores_windows is False
+    await backend.set_state(MaintenanceState(True))
+    assert backend.value is True
+    assert (await backend.get_state()).on is True
+    assert (await backend.read_state_now()).on is True
+    assert backend._str_to_bool(" Yes ") is True
+    assert backend._bool_to_str(False) == "0"
+    with pytest.raises(MaintenanceError, match="stores only on/off"):
+        await backend.set_state(MaintenanceState.scheduled(end="2999-01-01T00:00:00Z"))
+    assert backend.value is True  # nothing was written
+
+
+def test_the_state_contract_needs_get_state_and_set_state() -> None:
+    class Incomplete(StateBackend):
+        async def get_state(self) -> MaintenanceState:
+            return MaintenanceState(False)
+
+    with pytest.raises(TypeError, match="set_state"):
+        Incomplete()  # type: ignore[abstract]

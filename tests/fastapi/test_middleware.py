@@ -415,6 +415,7 @@ def test_public_api_is_exactly_the_documented_one() -> None:
 
     assert sorted(fastapi_maintenance.__all__) == sorted(
         [
+            "MaintenanceConfig",
             "MaintenanceModeMiddleware",
             "configure_backend",
             "force_maintenance_mode_off",

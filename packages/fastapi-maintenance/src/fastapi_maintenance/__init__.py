@@ -5,6 +5,8 @@ Add :class:`MaintenanceModeMiddleware` to an app, turn maintenance on with the
 or a writable backend, and control single endpoints with the decorators.
 """
 
+from maintenance_core.config import MaintenanceConfig
+
 from ._state import registry as _registry
 from .decorators import force_maintenance_mode_off, force_maintenance_mode_on
 from .middleware import MaintenanceModeMiddleware
@@ -18,6 +20,7 @@ maintenance_mode_on = _registry.maintenance_mode_on
 maintenance_mode_off = _registry.maintenance_mode_off
 
 __all__ = [
+    "MaintenanceConfig",
     "MaintenanceModeMiddleware",
     "configure_backend",
     "force_maintenance_mode_off",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from maintenance_core.bypass import DEFAULT_COOKIE_MAX_AGE
+from maintenance_core.config import MaintenanceConfig
 from maintenance_core.decision import StateErrorPolicy
 from maintenance_core.middleware import ASGIApp, MaintenanceGuard, MaintenanceMiddleware
 from starlette.requests import Request
@@ -14,7 +15,7 @@ from ._adapter import StarletteAdapter
 from ._state import registry
 from .backends import StateBackend
 
-__all__ = ["MaintenanceModeMiddleware"]
+__all__ = ["ExemptHandler", "MaintenanceModeMiddleware", "ResponseHandler"]
 
 ExemptHandler = Callable[[Request], bool | Awaitable[bool]]
 ResponseHandler = Callable[[Request], Response | Awaitable[Response]]
@@ -24,7 +25,9 @@ class MaintenanceModeMiddleware(MaintenanceMiddleware):
     """Answer requests with ``503`` while maintenance mode is on.
 
     Add it with ``app.add_middleware(MaintenanceModeMiddleware, ...)``. It is a
-    pure ASGI middleware: requests that proceed reach the app untouched.
+    pure ASGI middleware: requests that proceed reach the app untouched. The
+    keyword arguments build a :class:`~fastapi_maintenance.MaintenanceConfig`;
+    ``config=`` passes one instead (never both).
 
     Args:
         app: the ASGI app (given by ``add_middleware``).
@@ -38,12 +41,15 @@ class MaintenanceModeMiddleware(MaintenanceMiddleware):
             a ``WebSocket``.
         response_handler: ``(request) -> Response``, sync or async: the response
             to send instead of the default JSON ``503``.
+        config: all of the options in one object.
         bypass_secret, bypass_cookie_max_age, on_state_error: the team's
             bypass secret, its cookie's lifetime and what to serve while the
-            state cannot be read; see :class:`maintenance_core.MaintenanceGuard`.
+            state cannot be read; see :class:`maintenance_core.MaintenanceConfig`.
 
     Raises:
-        TypeError, ValueError: for a bad argument, when the middleware is built.
+        ConfigurationError: for a bad option, or for both ``config`` and
+            options, when the middleware is built (a ``ValueError`` and
+            ``TypeError`` too).
     """
 
     def __init__(
@@ -54,19 +60,21 @@ class MaintenanceModeMiddleware(MaintenanceMiddleware):
         exempt_handler: ExemptHandler | None = None,
         response_handler: ResponseHandler | None = None,
         *,
+        config: MaintenanceConfig | None = None,
         bypass_secret: str | None = None,
         bypass_cookie_max_age: int = DEFAULT_COOKIE_MAX_AGE,
         on_state_error: StateErrorPolicy = "last_known",
     ) -> None:
-        guard = MaintenanceGuard(
-            adapter=StarletteAdapter(app),
-            backend=backend,
-            registry=registry,
+        config = MaintenanceConfig.from_options(
+            config,
             enable_maintenance=enable_maintenance,
+            backend=backend,
             exempt_handler=exempt_handler,
             response_handler=response_handler,
             bypass_secret=bypass_secret,
             bypass_cookie_max_age=bypass_cookie_max_age,
             on_state_error=on_state_error,
         )
-        super().__init__(app, guard)
+        super().__init__(
+            app, MaintenanceGuard(config, adapter=StarletteAdapter(app), registry=registry)
+        )

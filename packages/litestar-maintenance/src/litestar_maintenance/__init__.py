@@ -6,6 +6,8 @@ variable, ``enable_maintenance=True`` or a writable backend, and keep handlers
 reachable with ``opt={"maintenance_mode": "off"}`` or the decorators.
 """
 
+from maintenance_core.config import MaintenanceConfig
+
 from ._state import registry as _registry
 from .decorators import force_maintenance_mode_off, force_maintenance_mode_on
 from .middleware import MaintenanceModeMiddleware
@@ -20,6 +22,7 @@ maintenance_mode_on = _registry.maintenance_mode_on
 maintenance_mode_off = _registry.maintenance_mode_off
 
 __all__ = [
+    "MaintenanceConfig",
     "MaintenanceModeMiddleware",
     "MaintenancePlugin",
     "configure_backend",

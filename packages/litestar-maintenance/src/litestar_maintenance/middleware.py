@@ -10,6 +10,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.response import Response
 from litestar.types import ASGIApp, Receive, Scope, Send
 from maintenance_core.bypass import DEFAULT_COOKIE_MAX_AGE
+from maintenance_core.config import MaintenanceConfig
 from maintenance_core.decision import StateErrorPolicy
 from maintenance_core.middleware import MaintenanceGuard
 
@@ -17,7 +18,7 @@ from ._adapter import LitestarAdapter
 from ._state import registry
 from .backends import StateBackend
 
-__all__ = ["MaintenanceModeMiddleware"]
+__all__ = ["ExemptHandler", "MaintenanceModeMiddleware", "ResponseHandler"]
 
 ExemptHandler = Callable[[Request[Any, Any, Any]], bool | Awaitable[bool]]
 ResponseHandler = Callable[[Request[Any, Any, Any]], Response[Any] | Awaitable[Response[Any]]]
@@ -30,6 +31,11 @@ class MaintenanceModeMiddleware(ASGIMiddleware):
     :class:`~litestar_maintenance.MaintenancePlugin` add it. Litestar builds the
     middleware into each route; all routes share this instance's state.
 
+    Give the options either as a :class:`~litestar_maintenance.MaintenanceConfig`
+    (``MaintenanceModeMiddleware(config=MaintenanceConfig(...))``) or as the
+    keyword arguments below, never both. Options added after 0.1 are only in
+    the config.
+
     Args:
         enable_maintenance: ``True``/``False`` to fix the state regardless of the
             backend; ``None`` (default) reads the backend.
@@ -41,12 +47,15 @@ class MaintenanceModeMiddleware(ASGIMiddleware):
             a ``WebSocket``.
         response_handler: ``(request) -> Response``, sync or async: the response
             to send instead of the default JSON ``503``.
+        config: all of the options in one object.
         bypass_secret, bypass_cookie_max_age, on_state_error: the team's
             bypass secret, its cookie's lifetime and what to serve while the
-            state cannot be read; see :class:`maintenance_core.MaintenanceGuard`.
+            state cannot be read; see :class:`maintenance_core.MaintenanceConfig`.
 
     Raises:
-        TypeError, ValueError: for a bad argument, when the middleware is built.
+        ConfigurationError: for a bad option, or for both ``config`` and
+            options, when the middleware is built (a ``ValueError`` and
+            ``TypeError`` too).
     """
 
     def __init__(
@@ -56,21 +65,22 @@ class MaintenanceModeMiddleware(ASGIMiddleware):
         exempt_handler: ExemptHandler | None = None,
         response_handler: ResponseHandler | None = None,
         *,
+        config: MaintenanceConfig | None = None,
         bypass_secret: str | None = None,
         bypass_cookie_max_age: int = DEFAULT_COOKIE_MAX_AGE,
         on_state_error: StateErrorPolicy = "last_known",
     ) -> None:
-        self.guard = MaintenanceGuard(
-            adapter=LitestarAdapter(),
-            backend=backend,
-            registry=registry,
+        self.config = MaintenanceConfig.from_options(
+            config,
             enable_maintenance=enable_maintenance,
+            backend=backend,
             exempt_handler=exempt_handler,
             response_handler=response_handler,
             bypass_secret=bypass_secret,
             bypass_cookie_max_age=bypass_cookie_max_age,
             on_state_error=on_state_error,
         )
+        self.guard = MaintenanceGuard(self.config, adapter=LitestarAdapter(), registry=registry)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         await self.guard.handle(scope, receive, send, next_app)  # type: ignore[arg-type]

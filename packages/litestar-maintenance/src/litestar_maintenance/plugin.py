@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar.config.app import AppConfig
 from litestar.plugins import InitPlugin
 from maintenance_core.bypass import DEFAULT_COOKIE_MAX_AGE
+from maintenance_core.config import MaintenanceConfig
 from maintenance_core.decision import StateErrorPolicy
 
 from .backends import StateBackend
@@ -16,10 +17,15 @@ __all__ = ["MaintenancePlugin"]
 class MaintenancePlugin(InitPlugin):
     """Add :class:`~litestar_maintenance.MaintenanceModeMiddleware` to the app.
 
-    ``Litestar(plugins=[MaintenancePlugin(...)])``. The middleware goes first in
-    the app's middleware list, so no other middleware of the app runs for a
-    request answered with the maintenance response. The arguments are the
+    ``Litestar(plugins=[MaintenancePlugin(config=MaintenanceConfig(...))])``, or
+    with the options as keyword arguments (never both). The middleware goes
+    first in the app's middleware list, so no other middleware of the app runs
+    for a request answered with the maintenance response. The arguments are the
     middleware's.
+
+    Attributes:
+        config: the options, as a :class:`~litestar_maintenance.MaintenanceConfig`.
+        middleware: the middleware added to the app.
     """
 
     def __init__(
@@ -29,6 +35,7 @@ class MaintenancePlugin(InitPlugin):
         exempt_handler: ExemptHandler | None = None,
         response_handler: ResponseHandler | None = None,
         *,
+        config: MaintenanceConfig | None = None,
         bypass_secret: str | None = None,
         bypass_cookie_max_age: int = DEFAULT_COOKIE_MAX_AGE,
         on_state_error: StateErrorPolicy = "last_known",
@@ -38,10 +45,12 @@ class MaintenancePlugin(InitPlugin):
             backend=backend,
             exempt_handler=exempt_handler,
             response_handler=response_handler,
+            config=config,
             bypass_secret=bypass_secret,
             bypass_cookie_max_age=bypass_cookie_max_age,
             on_state_error=on_state_error,
         )
+        self.config = self.middleware.config
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.middleware.insert(0, self.middleware)

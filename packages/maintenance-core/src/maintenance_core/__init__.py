@@ -17,9 +17,11 @@ from .backends import (
     StateBackend,
     parse_state,
 )
+from .config import MaintenanceConfig
 from .decision import NO_ROUTE, PLAIN_ROUTE, RouteInfo, StateReader, decide
 from .errors import (
     BackendReadOnlyError,
+    ConfigurationError,
     InvalidStateValueError,
     MaintenanceError,
     UnknownBackendError,
@@ -46,6 +48,7 @@ __all__ = [
     "BackendReadOnlyError",
     "BackendRegistry",
     "BaseStateBackend",
+    "ConfigurationError",
     "Connection",
     "EnvVarBackend",
     "ForcedMode",
@@ -53,6 +56,7 @@ __all__ = [
     "GenericAdapter",
     "InvalidStateValueError",
     "LocalFileBackend",
+    "MaintenanceConfig",
     "MaintenanceError",
     "MaintenanceGuard",
     "MaintenanceMiddleware",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "BackendReadOnlyError",
+    "ConfigurationError",
     "InvalidBypassSecretError",
     "InvalidStateValueError",
     "InvalidWindowError",
@@ -16,6 +17,15 @@ __all__ = [
 
 class MaintenanceError(Exception):
     """Base class of every error raised by maintenance-core."""
+
+
+class ConfigurationError(MaintenanceError, ValueError, TypeError):
+    """An option given to the middleware, plugin or guard is of the wrong type or value.
+
+    Raised when the configuration is built, never at the first request. It is a
+    ``ValueError`` and a ``TypeError`` too, so code written for the built-in
+    exceptions keeps working, and ``except MaintenanceError`` catches it.
+    """
 
 
 class InvalidStateValueError(MaintenanceError, ValueError):

@@ -18,11 +18,13 @@ from typing import Any, Protocol
 
 from ._log import get_logger
 from .backends.base import StateBackend
-from .bypass import DEFAULT_COOKIE_MAX_AGE, BypassKey, BypassPolicy
-from .decision import RouteInfo, StateErrorPolicy, StateReader, decide
+from .bypass import BypassKey, BypassPolicy
+from .config import MaintenanceConfig
+from .decision import RouteInfo, StateReader, decide
+from .errors import ConfigurationError
 from .markers import ForcedMode
 from .registry import BackendRegistry
-from .responses import MaintenanceResponse, strip_body
+from .responses import strip_body
 from .state import NOTICE_SCOPE_KEY, MaintenanceNotice
 
 __all__ = [
@@ -68,26 +70,6 @@ class FrameworkAdapter(Protocol):
         ...
 
 
-def _check_handler(name: str, handler: object) -> None:
-    if handler is None:
-        return
-    if not callable(handler):
-        raise TypeError(
-            f"{name} must be a function (sync or async) taking the request, got {handler!r}."
-        )
-    try:
-        signature = inspect.signature(handler)
-    except (TypeError, ValueError):
-        return  # some builtins and C callables have no signature: trust them
-    try:
-        signature.bind(object())
-    except TypeError:
-        raise TypeError(
-            f"{name} must take exactly one argument, the request, but "
-            f"{getattr(handler, '__qualname__', handler)!r} has the signature {signature}."
-        ) from None
-
-
 async def _already_on() -> bool:
     return True
 
@@ -100,76 +82,55 @@ class MaintenanceGuard:
     response exist once per app.
 
     Args:
+        config: the options, see :class:`~maintenance_core.MaintenanceConfig`.
+            Instead of a config, the options may be given as keyword arguments
+            (``MaintenanceGuard(adapter=..., backend=..., enable_maintenance=True)``),
+            never both.
         adapter: the framework adapter (route lookup, request and response objects).
-        backend: where the state is stored; by default the registry's.
         registry: the adapter's module-level registry, bound for each request so
             module-level functions called by handlers use this guard's backend.
-        enable_maintenance: ``True``/``False`` replaces the backend's state;
-            ``None`` (default) reads the backend.
-        exempt_handler: ``(request) -> bool``, sync or async; ``True`` lets the
-            request through while maintenance is on.
-        response_handler: ``(request) -> response``, sync or async, replacing the
-            default maintenance response for HTTP requests.
-        response: the default response to send.
-        bypass_secret: a secret that lets the team through (header
-            ``X-Maintenance-Bypass`` or the cookie set by
-            ``?maintenance_bypass=``); see :mod:`maintenance_core.bypass`.
-        bypass_cookie_max_age: seconds a bypass cookie stays valid (12 hours).
-        on_state_error: what to serve while the state cannot be read:
-            ``"last_known"`` (default: the last state read, else off), ``"on"``
-            or ``"off"``.
+            Without a backend in the config, the guard follows the registry's
+            default backend (``configure_backend()``) at each request.
 
     Raises:
-        TypeError, ValueError: for arguments of the wrong type or value, at
-            construction rather than at the first request.
+        ConfigurationError: for a bad option (a ``ValueError`` and
+            ``TypeError`` too), at construction rather than at the first request.
     """
 
     def __init__(
         self,
+        config: MaintenanceConfig | None = None,
         *,
         adapter: FrameworkAdapter,
-        backend: StateBackend | None = None,
         registry: BackendRegistry | None = None,
-        enable_maintenance: bool | None = None,
-        exempt_handler: Callable[[Any], Any] | None = None,
-        response_handler: Callable[[Any], Any] | None = None,
-        response: MaintenanceResponse | None = None,
-        bypass_secret: str | None = None,
-        bypass_cookie_max_age: int = DEFAULT_COOKIE_MAX_AGE,
-        on_state_error: StateErrorPolicy = "last_known",
+        **options: Any,
     ) -> None:
-        if enable_maintenance is not None and not isinstance(enable_maintenance, bool):
-            raise TypeError(
-                f"enable_maintenance must be True, False or None, got {enable_maintenance!r}."
-            )
-        if backend is not None and not isinstance(backend, StateBackend):
-            raise TypeError(
-                f"backend must be a StateBackend instance, got {backend!r}. "
-                "Pass e.g. LocalFileBackend(file_path='maintenance_mode.txt')."
-            )
-        _check_handler("exempt_handler", exempt_handler)
-        _check_handler("response_handler", response_handler)
+        config = MaintenanceConfig.from_options(config, **options)
+        backend = config.backend
         if backend is None and registry is None:
-            raise TypeError("A maintenance guard needs a backend or a registry.")
+            raise ConfigurationError("A maintenance guard needs a backend or a registry.")
         if backend is not None and registry is not None:
             registry.register_middleware(backend)
 
+        self.config = config
         self.adapter = adapter
         self.registry = registry
-        self.enable_maintenance = enable_maintenance
-        self.on_state_error = on_state_error
-        self.exempt_handler = exempt_handler
-        self.response_handler = response_handler
+        self.enable_maintenance = config.enable_maintenance
+        self.on_state_error = config.on_state_error
+        self.exempt_handler = config.exempt_handler
+        self.response_handler = config.response_handler
         # Without a backend of its own the guard follows the registry's default at
         # each request, so configure_backend() takes effect whenever it is called.
         self._fixed_backend = backend
         self._reader = StateReader(
             backend if backend is not None else registry.default_backend(),  # type: ignore[union-attr]
-            enable_maintenance,
-            on_state_error,
+            config.enable_maintenance,
+            config.on_state_error,
         )
-        self.bypass = BypassPolicy(bypass_secret, cookie_max_age=bypass_cookie_max_age)
-        self.response = response or MaintenanceResponse()
+        self.bypass = BypassPolicy(
+            config.bypass_secret, cookie_max_age=config.bypass_cookie_max_age
+        )
+        self.response = config.response
         self._may_force_on: Callable[[Scope], bool] | None = getattr(adapter, "may_force_on", None)
 
     @property

@@ -7,13 +7,25 @@ against the router's own rather than against a status written down by hand.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import APIRouter, FastAPI
-from fastapi_maintenance import MaintenanceModeMiddleware, force_maintenance_mode_off
+from fastapi_maintenance import (
+    MaintenanceModeMiddleware,
+    force_maintenance_mode_off,
+    force_maintenance_mode_on,
+)
 from fastapi_maintenance.backends import MemoryBackend
+from maintenance_core.middleware import Receive, Scope, Send
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount
 
 from .helpers import client, is_maintenance
 
@@ -141,3 +153,154 @@ async def test_frontend_in_included_router_or_mounted_app_keeps_405_and_redirect
     async with client(in_maintenance(build())) as c:
         assert is_maintenance(await c.get("/app/plain"))
         assert is_maintenance(await c.get("/app/index.html"))
+
+
+# 2. Middleware between the lookup and the app, or around a mounted app, is seen through.
+
+
+def sub_api() -> FastAPI:
+    sub = FastAPI()
+
+    @sub.get("/open")
+    @force_maintenance_mode_off
+    def sub_open() -> str:
+        return "sub-open"
+
+    @sub.get("/closed")
+    def sub_closed() -> str:
+        return "sub-closed"
+
+    return sub
+
+
+class Opaque:
+    """An ASGI wrapper that keeps its app where the lookup cannot find it."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.inner(scope, receive, send)
+
+
+def routing_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "fastapi_maintenance" and record.levelno == logging.WARNING
+    ]
+
+
+async def test_middleware_around_a_starlette_middleware_sees_markers_404s_405s_and_docs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="fastapi_maintenance")
+    app = api()
+    wrapped = MaintenanceModeMiddleware(
+        CORSMiddleware(app, allow_origins=["*"]), backend=MemoryBackend(True)
+    )
+    async with client(wrapped) as c:
+        assert (await c.get("/health")).json() == "ok"
+        assert is_maintenance(await c.get("/plain"))
+        assert is_maintenance(await c.post("/items"))
+        assert (await c.get("/nowhere")).status_code == 404
+        assert (await c.delete("/plain")).status_code == 405
+        assert (await c.get("/docs")).status_code == 200
+    assert routing_warnings(caplog) == []
+
+
+@pytest.mark.parametrize(
+    "mount",
+    [
+        pytest.param(lambda sub: Mount("/sub", app=GZipMiddleware(sub)), id="wrapped"),
+        pytest.param(
+            lambda sub: Mount("/sub", app=sub, middleware=[Middleware(GZipMiddleware)]),
+            id="mount-middleware",
+        ),
+    ],
+)
+async def test_mounted_sub_app_behind_middleware_keeps_markers_404s_and_docs(
+    mount: Callable[[FastAPI], Mount], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="fastapi_maintenance")
+    app = in_maintenance(FastAPI())
+    app.router.routes.append(mount(sub_api()))
+    async with client(app) as c:
+        assert (await c.get("/sub/open")).json() == "sub-open"
+        assert is_maintenance(await c.get("/sub/closed"))
+        assert (await c.get("/sub/nowhere")).status_code == 404
+        assert (await c.post("/sub/closed")).status_code == 405
+        assert (await c.get("/sub/openapi.json")).status_code == 200
+    assert routing_warnings(caplog) == []
+
+
+async def test_forced_on_behind_a_wrapped_mount_counts_while_maintenance_is_off() -> None:
+    app = FastAPI()
+    app.add_middleware(MaintenanceModeMiddleware, backend=MemoryBackend(False))
+    sub = sub_api()
+
+    @sub.get("/retired")
+    @force_maintenance_mode_on
+    def retired() -> str:
+        return "retired"
+
+    app.mount("/sub", GZipMiddleware(sub))
+    async with client(app) as c:
+        assert is_maintenance(await c.get("/sub/retired"))
+        assert (await c.get("/sub/closed")).json() == "sub-closed"
+
+
+async def test_forced_on_mount_that_cannot_be_seen_into_counts_while_maintenance_is_off() -> None:
+    async def metrics(scope: Scope, receive: Receive, send: Send) -> None:
+        await PlainTextResponse("metrics")(scope, receive, send)
+
+    app = FastAPI()
+    app.add_middleware(MaintenanceModeMiddleware, backend=MemoryBackend(False))
+    app.mount("/metrics", force_maintenance_mode_on(metrics))
+    async with client(app) as c:
+        assert is_maintenance(await c.get("/metrics/"))
+
+
+async def test_mount_in_an_included_router_is_seen_through_its_middleware() -> None:
+    def build() -> FastAPI:
+        app = FastAPI()
+        router = APIRouter()
+        router.mount("/sub", GZipMiddleware(sub_api()))
+        app.include_router(router, prefix="/v1")
+        return app
+
+    if (await answer(build(), "GET", "/v1/sub/open"))[0] == 404:
+        pytest.skip("this FastAPI does not include the mounts of an included router")
+    async with client(in_maintenance(build())) as c:
+        assert (await c.get("/v1/sub/open")).json() == "sub-open"
+        assert is_maintenance(await c.get("/v1/sub/closed"))
+        assert (await c.get("/v1/sub/nowhere")).status_code == 404
+
+
+async def test_mount_that_cannot_be_seen_through_is_guarded_and_warned_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="fastapi_maintenance")
+    app = in_maintenance(FastAPI())
+    app.mount("/sub", Opaque(sub_api()))
+    async with client(app) as c:
+        assert is_maintenance(await c.get("/sub/open"))
+        assert is_maintenance(await c.get("/sub/nowhere"))
+        assert is_maintenance(await c.get("/sub/closed"))
+    warnings = routing_warnings(caplog)
+    assert len(warnings) == 1
+    assert "Opaque" in warnings[0]
+    assert "plain route" in warnings[0]
+
+
+async def test_middleware_around_an_app_it_cannot_see_guards_it_and_warns_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="fastapi_maintenance")
+    wrapped = MaintenanceModeMiddleware(Opaque(api()), backend=MemoryBackend(True))
+    async with client(wrapped) as c:
+        assert is_maintenance(await c.get("/health"))
+        assert is_maintenance(await c.get("/nowhere"))
+    warnings = routing_warnings(caplog)
+    assert len(warnings) == 1
+    assert "Opaque" in warnings[0]

@@ -10,6 +10,11 @@ What the router answers itself (404, a partial match's 405, a slash redirect)
 is no route: the request passes, so the app answers as it would without the
 middleware.
 
+Middleware between the lookup and an app (the app this middleware wraps, or a
+mounted one) is seen through by following ``.app``, where Starlette's own and
+most ASGI middleware keep the app they wrap. An app that cannot be reached this
+way is guarded as a plain route, with one warning.
+
 FastAPI 0.16x keeps included routers as lazy entries whose ``matches()`` hides
 the endpoint; its public :func:`fastapi.routing.iter_route_contexts` flattens
 them into contexts that do expose it. The flattened list of a router is kept
@@ -18,6 +23,7 @@ until its routes change, so routes added after the first request are seen.
 
 from __future__ import annotations
 
+import logging
 import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -27,6 +33,7 @@ from maintenance_core.middleware import Scope
 from starlette._utils import get_route_path
 from starlette.applications import Starlette
 from starlette.routing import Match, Route, Router
+from starlette.staticfiles import StaticFiles
 
 _iter_route_contexts: Callable[[list[Any]], Iterable[Any]] | None
 try:  # FastAPI >= 0.16x: included routers are lazy entries.
@@ -36,12 +43,15 @@ except ImportError:  # pragma: no cover - depends on the installed FastAPI
 
 __all__ = ["RouteResolver"]
 
+logger = logging.getLogger("fastapi_maintenance")
+
 Matcher = Callable[[Scope], "tuple[Match, Scope]"]
 
 _FORCED_ON = RouteInfo(exists=True, forced=ForcedMode.ON)
 _FORCED_OFF = RouteInfo(exists=True, forced=ForcedMode.OFF)
 _EXEMPT = RouteInfo(exists=True, exempt=True)
 _MAX_MOUNT_DEPTH = 16
+_MAX_WRAPPER_DEPTH = 32
 
 
 def _route_info(endpoint: object, docs_endpoints: frozenset[int]) -> RouteInfo:
@@ -61,6 +71,29 @@ def _router_of(app: object) -> Router | None:
     if isinstance(app, Router):
         return app
     return None
+
+
+def _unwrap(app: object) -> Starlette | Router | None:
+    """The Starlette app or router *app* is, or wraps as middleware does, in ``.app``."""
+    seen: set[int] = set()
+    current = app
+    while current is not None and id(current) not in seen and len(seen) < _MAX_WRAPPER_DEPTH:
+        if isinstance(current, (Starlette, Router)):
+            return current
+        seen.add(id(current))
+        current = getattr(current, "app", None)
+    return None
+
+
+def _mounted(app: object) -> tuple[Router, object] | None:
+    """The router a mounted *app* routes with, and the app owning it (for its docs)."""
+    target = _unwrap(app)
+    router = _router_of(target)
+    return None if router is None else (router, target)
+
+
+def _name(app: object) -> str:
+    return str(getattr(app, "__qualname__", None) or type(app).__qualname__)
 
 
 def _docs_paths(app: object) -> set[str]:
@@ -95,6 +128,8 @@ class _RouterIndex:
         "matchers",
         "mounted",
         "router",
+        "targets",
+        "unseen",
     )
 
     def __init__(self, router: Router, owner: object) -> None:
@@ -110,14 +145,26 @@ class _RouterIndex:
         )
         entries = _entries(router.routes)
         self.matchers: tuple[Matcher, ...] = tuple(matcher for matcher, _, _ in entries)
+        # Mounts (and hosts) put their app, middleware included, in scope["endpoint"]:
+        # the app routed inside is found here once, by the id of that object.
+        self.targets: dict[int, tuple[Router, object]] = {}
+        opaque: list[object] = []
+        for _, endpoint, app in entries:
+            if endpoint is None and app is not None:
+                found = _mounted(app)
+                if found is None:
+                    opaque.append(app)
+                else:
+                    self.targets[id(app)] = found
+        self.mounted = tuple(self.targets.values())
+        # Static files carry no markers and are guarded by design; anything else mounted
+        # that cannot be seen into hides its endpoints' markers and its 404s.
+        self.unseen = tuple(app for app in opaque if not isinstance(app, StaticFiles))
         # Whether a request could be forced into maintenance here while it is off:
         # when no endpoint of the app is, such requests need no lookup at all.
         self.forced_on = any(
             forced_mode_of(endpoint) is ForcedMode.ON for _, endpoint, _ in entries
-        )
-        self.mounted: tuple[object, ...] = tuple(
-            app for _, _, app in entries if _router_of(app) is not None
-        )
+        ) or any(forced_mode_of(app) is ForcedMode.ON for app in opaque)
         # FastAPI 0.16x frontend routes, tried after everything else: knowing there are
         # none spares unmatched requests the redirect check, which only matters before them.
         low_priority = getattr(router, "_iter_low_priority_routes", None)
@@ -179,38 +226,70 @@ class RouteResolver:
     """Finds the route a scope reaches in a Starlette or FastAPI app.
 
     Args:
-        app: the app, when known at construction; otherwise ``scope["app"]``
-            (set by Starlette before its middleware stack runs) is used.
+        app: the app the middleware wraps, when known at construction: a Starlette
+            app, or middleware around one. Inside Starlette's middleware stack it
+            leads to the app's router, and ``scope["app"]`` (set by Starlette
+            before its middleware stack runs) is the app that router belongs to.
     """
 
     def __init__(self, app: object = None) -> None:
-        self._app = app if isinstance(app, Starlette) else None
+        target = _unwrap(app)
+        self._app = target if isinstance(target, Starlette) else None
+        self._router = target if isinstance(target, Router) else None
+        self._given = app
+        self._warned = False
         self._indexes: dict[int, _RouterIndex] = {}
-        self._last_answer: tuple[object, _RouterIndex, Router, bool] | None = None
+        self._last_answer: tuple[Router, _RouterIndex, bool] | None = None
 
     def resolve(self, scope: Scope) -> RouteInfo:
         """The route this scope reaches: existence, marker, built-in exemption."""
-        app = self._app or scope.get("app")
-        router = _router_of(app)
-        if router is None:
-            # Not a Starlette app: no way to route, so guard it as a plain route.
+        root = self._root(scope)
+        if root is None:
             return PLAIN_ROUTE
-        return self._resolve(router, app, scope, 0)
+        router, owner = root
+        return self._resolve(router, owner, scope, 0)
 
     def may_force_on(self, scope: Scope) -> bool:
         """Whether any endpoint this app routes to is marked ``force_maintenance_mode_on``."""
-        app = self._app or scope.get("app")
-        last = self._last_answer
-        # Every request asks this: answer from the last app's index while it is current.
-        if last is not None and last[0] is app and last[1].is_current(last[2]):
-            return last[3]
-        router = _router_of(app)
-        if router is None:
+        root = self._root(scope)
+        if root is None:
             return True
-        answer = self._tree_forced_on(router, app, 0)
+        router, owner = root
+        last = self._last_answer
+        # Every request asks this: answer from the last router's index while it is current.
+        if last is not None and last[0] is router and last[1].is_current(router):
+            return last[2]
+        answer = self._tree_forced_on(router, owner, 0)
         index = self._indexes[id(router)]
-        self._last_answer = None if index.mounted else (app, index, router, answer)
+        self._last_answer = None if index.mounted else (router, index, answer)
         return answer
+
+    def _root(self, scope: Scope) -> tuple[Router, object] | None:
+        """The router to look the scope up in, and the app that owns it (for its docs)."""
+        if self._app is not None:
+            return self._app.router, self._app
+        app = scope.get("app")
+        router = _router_of(app)
+        if self._router is not None:
+            return self._router, (app if router is self._router else self._router)
+        if router is not None:
+            # Some middleware in between hides what it wraps: inside Starlette's stack
+            # the app is still known, as scope["app"].
+            return router, app
+        # Not a Starlette app, or not one this lookup can reach: no way to route.
+        self._warn_unseen(self._given if self._given is not None else app)
+        return None
+
+    def _warn_unseen(self, app: object) -> None:
+        if not self._warned:
+            self._warned = True
+            logger.warning(
+                "Maintenance mode cannot see the routes inside %s: the markers of its "
+                "endpoints and its 404s are not visible, so all its requests are guarded "
+                "as a plain route. Middleware is seen through when it keeps the app it "
+                "wraps in an `app` attribute.",
+                _name(app),
+            )
 
     def _tree_forced_on(self, router: Router, owner: object, depth: int) -> bool:
         index = self._index(router, owner)
@@ -218,11 +297,9 @@ class RouteResolver:
             return True
         if depth >= _MAX_MOUNT_DEPTH:
             return bool(index.mounted)
-        for app in index.mounted:
-            sub_router = _router_of(app)
-            if sub_router is not None and self._tree_forced_on(sub_router, app, depth + 1):
-                return True
-        return False
+        return any(
+            self._tree_forced_on(sub_router, app, depth + 1) for sub_router, app in index.mounted
+        )
 
     def _index(self, router: Router, owner: object) -> _RouterIndex:
         index = self._indexes.get(id(router))
@@ -232,6 +309,8 @@ class RouteResolver:
                 key: value for key, value in self._indexes.items() if value.router() is not None
             }
             self._indexes[id(router)] = index
+            if index.unseen:
+                self._warn_unseen(index.unseen[0])
         return index
 
     def _resolve(self, router: Router, owner: object, scope: Scope, depth: int) -> RouteInfo:
@@ -254,12 +333,13 @@ class RouteResolver:
         self, child_scope: Scope, index: _RouterIndex, scope: Scope, depth: int
     ) -> RouteInfo:
         endpoint = child_scope.get("endpoint")
-        sub_router = _router_of(endpoint)
-        if sub_router is None:
+        target = index.targets.get(id(endpoint))
+        if target is None:
             return _route_info(endpoint, index.docs_endpoints)
         if depth >= _MAX_MOUNT_DEPTH:
             return PLAIN_ROUTE
-        return self._resolve(sub_router, endpoint, {**scope, **child_scope}, depth + 1)
+        sub_router, app = target
+        return self._resolve(sub_router, app, {**scope, **child_scope}, depth + 1)
 
 
 def _redirects(router: Router, index: _RouterIndex, scope: Scope) -> bool:

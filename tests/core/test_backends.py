@@ -21,12 +21,16 @@ from maintenance_core import (
     StateBackend,
     parse_state,
 )
-from maintenance_core.errors import StateWriteError
+from maintenance_core.backends.file import MAX_STATE_BYTES
+from maintenance_core.bypass import hash_secret
+from maintenance_core.errors import StateFileMissingError, StateWriteError
 from maintenance_core.state import MaintenanceState
 
 from tests.support.waiting import eventually
 
 from ._helpers import names_in
+
+STORED_SECRET_HASH = hash_secret("a-team-secret-for-the-file-mode-test-x7Q")
 
 pytestmark = pytest.mark.anyio
 
@@ -86,7 +90,9 @@ def test_unrecognised_value_raises_with_a_helpful_message(raw: str) -> None:
     assert isinstance(error, MaintenanceError)
     assert error.raw == raw
     message = str(error)
-    assert repr(raw) in message
+    # Described, never repeated: a state file may be a symlink to a file of secrets.
+    assert raw not in message.split("):")[0].replace(f"{len(raw)} characters", "")
+    assert f"({len(raw)} characters)" in message
     for word in [*TRUTHY, *FALSY]:
         assert word in message
     with pytest.raises(InvalidStateValueError):
@@ -305,8 +311,9 @@ async def test_file_backend_reads_hand_written_values(
 async def test_file_backend_garbage_raises(tmp_path: Path) -> None:
     path = tmp_path / "state.txt"
     path.write_text("perhaps", encoding="utf-8")
-    with pytest.raises(InvalidStateValueError, match="perhaps"):
+    with pytest.raises(InvalidStateValueError, match=r"\(7 characters\)") as raised:
         await LocalFileBackend(path).get_value()
+    assert "perhaps" not in str(raised.value)  # described, never repeated
 
 
 async def test_file_backend_write_leaves_no_temporary_files(tmp_path: Path) -> None:
@@ -562,7 +569,7 @@ async def test_file_backend_garbage_raises_until_fixed_then_reads_the_fix(
         lambda result: isinstance(result, InvalidStateValueError),
         timeout=1.0,
     )
-    assert "perhaps" in str(first)
+    assert "(7 characters)" in str(first)
 
     # Every read raises while the file stays unchanged, across later checks too,
     # and each time with a new exception object (tracebacks do not pile up).
@@ -582,17 +589,45 @@ async def test_file_backend_garbage_raises_until_fixed_then_reads_the_fix(
     assert fixed is True
 
 
-async def test_file_backend_deleted_file_reads_as_off_after_the_next_check(
+async def test_file_backend_deleted_file_is_a_fault_once_a_state_was_read(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "state.txt"
-    path.write_text("1", encoding="utf-8")
-    backend = LocalFileBackend(path, check_interval=0.2)
-    assert await backend.get_value() is True
-
-    path.unlink()
-    assert await eventually(backend.get_value, lambda on: on is False, timeout=1.0) is False
+    assert await LocalFileBackend(path).get_value() is False  # never there: off
     assert not path.exists()  # reading does not create it
+
+    path.write_text("1", encoding="utf-8")
+    backend = LocalFileBackend(path, check_interval=0)
+    assert await backend.get_value() is True
+    path.unlink()
+    with pytest.raises(StateFileMissingError, match="is missing"):
+        await backend.get_value()
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(StateFileMissingError, match="is empty"):
+        await backend.get_value()
+    path.write_text("0", encoding="utf-8")
+    assert await backend.get_value() is False
+
+
+async def test_file_backend_refuses_a_huge_file_without_reading_it(tmp_path: Path) -> None:
+    path = tmp_path / "state.txt"
+    path.write_bytes(b"1" + b" " * (MAX_STATE_BYTES + 10))
+    with pytest.raises(InvalidStateValueError, match="larger than a state can be"):
+        await LocalFileBackend(path).get_value()
+
+
+async def test_file_backend_keeps_the_file_mode_and_hides_a_stored_secret(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.txt"
+    backend = LocalFileBackend(path)
+    await backend.set_value(True)
+    assert path.stat().st_mode & 0o777 == 0o644  # a new file
+    path.chmod(0o640)
+    await backend.set_value(False)
+    assert path.stat().st_mode & 0o777 == 0o640  # kept across writes
+    await backend.set_state(MaintenanceState(True, bypass=STORED_SECRET_HASH))
+    assert path.stat().st_mode & 0o777 == 0o600  # group loses access to the digests
 
 
 # --- MemoryBackend -------------------------------------------------------------------------

@@ -29,6 +29,7 @@ import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -144,7 +145,8 @@ LONG_LINE = b"maintenance " * 10_000 + b"\n"  # 120 kB on one line
 
 FAILING_FAULTS = {
     "garbage-word": Fault(_fill_with(b"maybe\n"), _nothing, "InvalidStateValueError"),
-    "garbage-binary": Fault(_fill_with(b"\xff\xfe\x00"), _nothing, "UnicodeDecodeError"),
+    "garbage-binary": Fault(_fill_with(b"\xff\xfe\x00"), _nothing, "not UTF-8 text"),
+    "huge": Fault(_fill_with(b"1" * 200_000), _nothing, "larger than a state can be"),
     "garbage-long-line": Fault(_fill_with(LONG_LINE), _nothing, "InvalidStateValueError"),
     "garbage-json": Fault(_fill_with(b'{"on": "maybe"}'), _nothing, "InvalidStateValueError"),
     "replaced-by-directory": Fault(
@@ -160,10 +162,11 @@ FAILING_FAULTS = {
 }
 NEEDS_PERMISSIONS = {"chmod-000", "directory-chmod-000"}
 
-OFF_BY_DESIGN_FAULTS = {
-    "deleted": Fault(_delete, _nothing, None),
-    "truncated": Fault(_truncate, _nothing, None),
-    "directory-removed": Fault(_remove_directory, _recreate_directory, None),
+# Once a state was read, a file that vanishes is a fault too (off only before that).
+VANISHED_FAULTS = {
+    "deleted": Fault(_delete, _nothing, "StateFileMissingError"),
+    "truncated": Fault(_truncate, _nothing, "StateFileMissingError"),
+    "directory-removed": Fault(_remove_directory, _recreate_directory, "StateFileMissingError"),
 }
 
 
@@ -202,11 +205,12 @@ def library_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     return caplog
 
 
-def _app(state_file: Path, check_interval: float = 0) -> FastAPI:
+def _app(state_file: Path, check_interval: float = 0, **options: Any) -> FastAPI:
     app = FastAPI()
     app.add_middleware(
         MaintenanceModeMiddleware,
         backend=LocalFileBackend(state_file, check_interval=check_interval),
+        **options,
     )
 
     @app.get("/items")
@@ -301,8 +305,8 @@ async def test_an_unreadable_state_keeps_the_last_known_state_and_is_logged_once
 
 
 @pytest.mark.parametrize("before", BEFORE)
-@pytest.mark.parametrize("fault", _params(OFF_BY_DESIGN_FAULTS))
-async def test_a_missing_or_empty_state_file_means_off_and_is_not_an_error(
+@pytest.mark.parametrize("fault", _params(VANISHED_FAULTS))
+async def test_a_vanished_state_file_is_a_fault_once_a_state_was_read(
     fault: Fault,
     before: bool,
     state_file: Path,
@@ -313,16 +317,36 @@ async def test_a_missing_or_empty_state_file_means_off_and_is_not_an_error(
     assert await _statuses(http, 5) == [status_for(before)] * 5
 
     fault.inject(state_file)
-    # Documented: a missing file means off, an empty value means off.
-    assert await _statuses(http, REQUESTS) == [200] * REQUESTS
-    assert library_records(library_log) == [], shown(library_records(library_log))
+    # Deleted, truncated mid-write or its directory gone: the last known state holds.
+    assert await _statuses(http, REQUESTS) == [status_for(before)] * REQUESTS
+    assert fault.error is not None
+    _assert_error_line(
+        library_log,
+        state_file,
+        fault.error,
+        f"using the last known state: maintenance is {word(before)}",
+    )
+    library_log.clear()
 
     fault.clear(state_file)
-    write_state(state_file, True)
-    assert await _statuses(http, REQUESTS) == [503] * REQUESTS
-    write_state(state_file, False)
-    assert await _statuses(http, 5) == [200] * 5
-    assert library_records(library_log) == [], shown(library_records(library_log))
+    write_state(state_file, not before)
+    assert await _statuses(http, REQUESTS) == [status_for(not before)] * REQUESTS
+    _assert_recovery_line(library_log, state_file, not before)
+
+
+@pytest.mark.parametrize("fault", _params({**VANISHED_FAULTS, **FAILING_FAULTS}))
+async def test_on_state_error_on_serves_maintenance_for_every_file_fault(
+    fault: Fault, state_file: Path, library_log: pytest.LogCaptureFixture
+) -> None:
+    transport = httpx.ASGITransport(app=_app(state_file, on_state_error="on"))
+    async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
+        write_state(state_file, False)
+        assert await _statuses(http, 5) == [200] * 5
+        fault.inject(state_file)
+        assert await _statuses(http, REQUESTS) == [503] * REQUESTS
+        fault.clear(state_file)
+        write_state(state_file, False)
+        assert await _statuses(http, 5) == [200] * 5
 
 
 @pytest.mark.parametrize("fault", _params(FAILING_FAULTS))
@@ -345,7 +369,7 @@ async def test_with_no_state_ever_read_an_unreadable_state_means_off(
     _assert_recovery_line(library_log, state_file, True)
 
 
-@pytest.mark.parametrize("fault", _params(OFF_BY_DESIGN_FAULTS))
+@pytest.mark.parametrize("fault", _params(VANISHED_FAULTS))
 async def test_with_no_state_ever_read_a_missing_or_empty_file_means_off(
     fault: Fault, state_file: Path, http: httpx.AsyncClient, library_log: pytest.LogCaptureFixture
 ) -> None:

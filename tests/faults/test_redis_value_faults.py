@@ -29,11 +29,11 @@ CHANNEL = f"{KEY}:changed"
 REQUESTS = 50
 
 GARBAGE = [
-    pytest.param(b"maybe", "InvalidStateValueError", "'maybe'", id="word"),
-    pytest.param(
-        b'{"on": "yes"}', "InvalidStateValueError", "a JSON object of 13 characters", id="bad-json"
-    ),
-    pytest.param(b"\xff\xfe", "UnicodeDecodeError", "0xff", id="binary"),
+    # Described (length, kind), never repeated: a stored value can hold secrets.
+    pytest.param(b"maybe", "InvalidStateValueError", "(5 characters)", id="word"),
+    pytest.param(b'{"on": "yes"}', "InvalidStateValueError", "(13 characters)", id="bad-json"),
+    pytest.param(b"\xff\xfe", "InvalidStateValueError", "not UTF-8 text", id="binary"),
+    pytest.param(b"1" * 70_000, "InvalidStateValueError", "larger than a state", id="huge"),
 ]
 
 

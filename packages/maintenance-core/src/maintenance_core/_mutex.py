@@ -21,6 +21,10 @@ class Mutex:
         self._locked = False
         self._waiters: deque[anyio.Event] = deque()
 
+    def locked(self) -> bool:
+        """Whether a task holds the lock."""
+        return self._locked
+
     async def __aenter__(self) -> None:
         if not self._locked:
             self._locked = True

@@ -9,6 +9,7 @@ __all__ = [
     "InvalidStateValueError",
     "InvalidWindowError",
     "MaintenanceError",
+    "StateFileMissingError",
     "StateNotSupportedError",
     "StateWriteError",
     "UnknownBackendError",
@@ -29,21 +30,40 @@ class ConfigurationError(MaintenanceError, ValueError, TypeError):
 
 
 class InvalidStateValueError(MaintenanceError, ValueError):
-    """A stored state is neither a recognised boolean word nor a valid state object."""
+    """A stored state is neither a recognised boolean word nor a valid state object.
 
-    def __init__(self, raw: str, reason: str | None = None) -> None:
+    The message describes the value (its length, what is wrong with it) but never
+    repeats it: a state file may be a symlink to a file of secrets, and a stored
+    state may hold a bypass secret's digests.
+    """
+
+    def __init__(self, raw: str, reason: str | None = None, *, what: str | None = None) -> None:
         self.raw = raw
         self.reason = reason
-        if "{" in raw or "[" in raw:
-            # The JSON form may hold the bypass secret's digests: do not echo it into logs.
-            shown = f"<a JSON object of {len(raw)} characters>"
-        else:
-            shown = repr(raw if len(raw) <= 80 else raw[:77] + "...")
+        self.what = what or f"{len(raw)} characters"
         super().__init__(
-            f"Invalid maintenance state value {shown}: "
+            f"Invalid maintenance state value ({self.what}): "
             + (f"{reason.rstrip('.')}. " if reason else "")
             + "Expected one of 1/yes/y/true/t/on or 0/no/n/false/f/off (case-insensitive), "
             "empty for off, or the JSON object written by set_maintenance_mode()."
+        )
+
+    @classmethod
+    def describing(cls, what: str) -> InvalidStateValueError:
+        """An error for a value that is not even text worth keeping (too large, not UTF-8)."""
+        return cls("", None, what=what)
+
+
+class StateFileMissingError(MaintenanceError, FileNotFoundError):
+    """A state file that held a state is now missing or empty: a fault, not "off"."""
+
+    def __init__(self, path: str, how: str = "missing") -> None:
+        self.path = path
+        self.how = how
+        super().__init__(
+            f"The state file {path} is {how}, but it held a state before (deleted, "
+            "truncated, or its directory removed?). To switch maintenance off, store off "
+            "(set_maintenance_mode(False), the CLI's off, or write 0) instead."
         )
 
 

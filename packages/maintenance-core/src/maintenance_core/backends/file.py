@@ -12,18 +12,34 @@ from pathlib import Path
 import anyio.to_thread
 
 from .._mutex import Mutex
-from ..errors import InvalidStateValueError, StateWriteError
+from ..errors import InvalidStateValueError, StateFileMissingError, StateWriteError
 from ..state import MaintenanceState
 from .base import StateBackend
 
-__all__ = ["LocalFileBackend"]
+__all__ = ["MAX_STATE_BYTES", "LocalFileBackend"]
+
+MAX_STATE_BYTES = 64 * 1024
+"""The largest state file read: a state is a few hundred bytes; anything larger is garbage."""
 
 
 class LocalFileBackend(StateBackend):
     """Store the state in a local text file.
 
-    A missing file means off. Writes go to a temporary file in the same directory
-    that then replaces the state file, so a reader never sees a half-written value.
+    A file that does not exist (or is empty) when the backend first looks means
+    off. Once a state has been read from it or written to it, a file that
+    disappears, is emptied or has its directory removed is a fault, like a
+    garbage value: the middleware serves what its ``on_state_error`` says. To
+    switch off, store off (``set_maintenance_mode(False)``, the CLI's ``off``, or
+    write ``0``); do not delete the file.
+
+    Writes go to a temporary file in the same directory that then replaces the
+    state file, so a reader never sees a half-written value. The file keeps its
+    permission bits across writes; while a bypass secret is stored with the
+    state, group and others lose theirs (``0600`` for a new file).
+
+    A file larger than :data:`MAX_STATE_BYTES` is refused without being read,
+    and a request never queues behind another's read of the file: while one
+    request checks the file, the others are answered from memory.
 
     Reads are served from memory. At most every ``check_interval`` seconds a
     read looks at the file's metadata (one ``stat``, no ``open``) and reads the
@@ -47,6 +63,7 @@ class LocalFileBackend(StateBackend):
         self._error: Exception | None = None
         self._stamp: tuple[int, ...] | None = None
         self._checked_at = float("-inf")
+        self._seen = False  # a state was read from or written to the file
         # One check at a time: concurrent reads finishing out of order would
         # store an older result and flap between a fault and its recovery.
         self._reading = Mutex()
@@ -58,7 +75,9 @@ class LocalFileBackend(StateBackend):
             InvalidStateValueError: if the file holds an unrecognised value.
             OSError: if the file exists but cannot be read.
         """
-        if time.monotonic() - self._checked_at < self.check_interval:
+        if time.monotonic() - self._checked_at < self.check_interval or self._reading.locked():
+            # Fresh enough, or another request is reading the file right now: answer
+            # from memory rather than queue behind a read.
             if self._error is not None:
                 raise _fresh(self._error)
             if self._state is not None:
@@ -77,11 +96,14 @@ class LocalFileBackend(StateBackend):
                 if self._state is not None:
                     return self._state
             raw = await anyio.to_thread.run_sync(self._read) if stamp is not None else ""
+            if not raw.strip() and self._seen:
+                raise StateFileMissingError(self.file_path, "missing" if stamp is None else "empty")
             state = MaintenanceState.from_text(raw)
         except Exception as exc:
             self._error, self._stamp = exc, stamp
             raise
         self._state, self._stamp, self._error = state, stamp, None
+        self._seen = self._seen or bool(raw.strip())
         return state
 
     async def read_state_now(self) -> MaintenanceState:
@@ -97,13 +119,16 @@ class LocalFileBackend(StateBackend):
             StateWriteError: naming the file and the reason, if it cannot be written.
         """
         try:
-            stamp = await anyio.to_thread.run_sync(self._write, state.to_text())
+            stamp = await anyio.to_thread.run_sync(
+                self._write, state.to_text(), state.bypass is not None
+            )
         except OSError as exc:
             raise StateWriteError(self.file_path, exc) from exc
         # The stamp of the file we wrote, not of whatever the path holds now: another
         # process may have replaced it since, and that change must still be seen.
         self._state, self._error, self._stamp = state, None, stamp
         self._checked_at = time.monotonic()
+        self._seen = True
 
     def _stat(self) -> tuple[int, ...] | None:
         try:
@@ -117,24 +142,47 @@ class LocalFileBackend(StateBackend):
                 "not a regular file",
                 self.file_path,
             )
+        if info.st_size > MAX_STATE_BYTES:
+            raise InvalidStateValueError.describing(
+                f"a file of {info.st_size} bytes, larger than a state can be "
+                f"({MAX_STATE_BYTES} bytes)"
+            )
         return _stamp(info)
 
     def _read(self) -> str:
         try:
-            return Path(self.file_path).read_text(encoding="utf-8")
+            with open(self.file_path, "rb") as file:
+                data = file.read(MAX_STATE_BYTES + 1)  # a file growing since stat() is cut here
         except FileNotFoundError:
             return ""
+        if len(data) > MAX_STATE_BYTES:
+            raise InvalidStateValueError.describing(
+                f"a file larger than a state can be ({MAX_STATE_BYTES} bytes)"
+            )
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidStateValueError.describing(
+                f"{len(data)} bytes that are not UTF-8 text"
+            ) from None
 
-    def _write(self, text: str) -> tuple[int, ...]:
+    def _write(self, text: str, secret_stored: bool) -> tuple[int, ...]:
         target = Path(self.file_path)
         directory = target.parent
+        try:
+            mode = stat.S_IMODE(os.stat(target).st_mode)
+        except FileNotFoundError:
+            mode = 0o644
+        if secret_stored:
+            mode &= 0o700  # the stored digests are for this user's eyes only
+            mode |= 0o600
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as tmp:
                 tmp.write(text)
                 tmp.flush()
                 os.fsync(tmp.fileno())
-                os.fchmod(tmp.fileno(), 0o644)
+                os.fchmod(tmp.fileno(), mode)
                 info = os.fstat(tmp.fileno())  # the stamp survives the rename
             os.replace(tmp_name, target)
         except BaseException:
@@ -154,7 +202,9 @@ def _stamp(info: os.stat_result) -> tuple[int, ...]:
 def _fresh(error: Exception) -> Exception:
     """A new exception like *error*, so re-raising does not grow one traceback forever."""
     if isinstance(error, InvalidStateValueError):
-        return InvalidStateValueError(error.raw, error.reason)
+        return InvalidStateValueError(error.raw, error.reason, what=error.what)
+    if isinstance(error, StateFileMissingError):
+        return StateFileMissingError(error.path, error.how)
     try:
         return type(error)(*error.args)
     except Exception:

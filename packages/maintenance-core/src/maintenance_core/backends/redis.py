@@ -41,9 +41,10 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
     ) from exc
 
 from .._log import get_logger
-from ..errors import MaintenanceError
+from ..errors import InvalidStateValueError, MaintenanceError
 from ..state import OFF, ON, MaintenanceState
 from .base import StateBackend
+from .file import MAX_STATE_BYTES
 
 __all__ = ["RedisBackend", "RedisUnavailableError"]
 
@@ -66,9 +67,17 @@ for _, set in ipairs({KEYS[2], KEYS[3]}) do
         if next_expiry < 0 or left < next_expiry then next_expiry = left end
     end
 end
-local state = redis.call('GET', KEYS[1])
-if not state then state = '' end
-return {state, redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]), next_expiry}
+-- A key of another type, or a value no state could be, is reported, not fetched.
+local kind = redis.call('TYPE', KEYS[1])['ok']
+local state = ''
+if kind == 'string' then
+    if redis.call('STRLEN', KEYS[1]) > tonumber(ARGV[1]) then
+        kind = 'oversized'
+    else
+        state = redis.call('GET', KEYS[1])
+    end
+end
+return {state, redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]), next_expiry, kind}
 """
 )
 
@@ -268,8 +277,20 @@ class RedisBackend(StateBackend):
             )
 
     async def _read(self, client: aioredis.Redis) -> _Snapshot:
-        raw_state, on, off, next_expiry_ms = await client.eval(_READ, 3, *self._keys)
-        text = raw_state.decode() if isinstance(raw_state, bytes) else str(raw_state)
+        raw_state, on, off, next_expiry_ms, kind = await client.eval(
+            _READ, 3, *self._keys, MAX_STATE_BYTES
+        )
+        kind = kind.decode() if isinstance(kind, bytes) else str(kind)
+        if kind == "oversized":
+            raise InvalidStateValueError.describing(
+                f"a value larger than a state can be ({MAX_STATE_BYTES} bytes)"
+            )
+        if kind not in ("string", "none"):
+            raise InvalidStateValueError.describing(f"a Redis {kind}, not a string")
+        try:
+            text = raw_state.decode() if isinstance(raw_state, bytes) else str(raw_state)
+        except UnicodeDecodeError:
+            raise InvalidStateValueError.describing("a value that is not UTF-8 text") from None
         return _Snapshot(
             MaintenanceState.from_text(text),
             int(on),

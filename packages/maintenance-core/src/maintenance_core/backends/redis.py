@@ -24,6 +24,7 @@ sets), and the channel ``maintenance_mode:changed``.
 from __future__ import annotations
 
 import asyncio
+import math
 import uuid
 from contextlib import suppress
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
     ) from exc
 
 from .._log import get_logger
-from ..errors import InvalidStateValueError, MaintenanceError
+from ..errors import ConfigurationError, InvalidStateValueError, MaintenanceError
 from ..state import OFF, ON, MaintenanceState
 from .base import StateBackend
 from .file import MAX_STATE_BYTES
@@ -120,6 +121,17 @@ def _redact(url: str) -> str:
     return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
 
 
+def _check_seconds(name: str, value: float, *, minimum: float) -> None:
+    # A non-finite value fails at the first use; a tiny one spins against Redis.
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigurationError(f"RedisBackend {name} must be a number of seconds, got {value!r}.")
+    if not math.isfinite(value) or value < minimum:
+        raise ConfigurationError(
+            f"RedisBackend {name}={value!r} is not usable: give a finite number of seconds, "
+            f"at least {minimum:g}."
+        )
+
+
 def _raise_if_cancelled() -> None:
     # redis-py can swallow a cancellation that lands while it connects; the task
     # still reports it, so the sync loop checks after each Redis call and stops.
@@ -158,6 +170,9 @@ class RedisBackend(StateBackend):
 
     Raises:
         ValueError: for a URL that is not a Redis URL.
+        ConfigurationError: for an interval, TTL or timeout that is not a finite
+            number of seconds at least as large as its minimum (resync_interval
+            0.05, lease_ttl 1, socket_timeout 0.01).
     """
 
     def __init__(
@@ -182,8 +197,9 @@ class RedisBackend(StateBackend):
                     f"Invalid Redis URL {_redact(url)!r} ({exc}): use e.g. "
                     "'redis://localhost:6379/0' or 'rediss://user:password@host:6380/0'."
                 ) from None
-        if resync_interval <= 0 or lease_ttl <= 0 or socket_timeout <= 0:
-            raise ValueError("resync_interval, lease_ttl and socket_timeout must be positive.")
+        _check_seconds("resync_interval", resync_interval, minimum=0.05)
+        _check_seconds("lease_ttl", lease_ttl, minimum=1.0)
+        _check_seconds("socket_timeout", socket_timeout, minimum=0.01)
         self.url = url
         self.key = key
         self.resync_interval = resync_interval
@@ -475,10 +491,17 @@ class RedisLeases:
         lease_id = uuid.uuid4().hex
         try:
             await self._backend._take_lease(value, lease_id)
-        except (RedisError, OSError) as exc:
-            raise RedisUnavailableError(
-                f"Cannot take a maintenance lease on {self._backend.describe()}: {exc}"
-            ) from exc
+        except BaseException as exc:
+            # A timeout or a cancellation may land after the server stored the lease:
+            # take it back, or the fleet would stay overridden until it expires.
+            with anyio.move_on_after(self._backend.socket_timeout, shield=True):
+                with suppress(RedisError, OSError):
+                    await self._backend._drop_lease(value, lease_id)
+            if isinstance(exc, (RedisError, OSError)):
+                raise RedisUnavailableError(
+                    f"Cannot take a maintenance lease on {self._backend.describe()}: {exc}"
+                ) from exc
+            raise
         if value:
             self._on += 1
         else:

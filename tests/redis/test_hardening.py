@@ -1,0 +1,131 @@
+"""RedisBackend under hostile conditions: a cancelled or timed-out override, unusable
+settings, and a key of the wrong type, against a real redis-server."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import anyio
+import fastapi_maintenance as fm
+import pytest
+import redis.asyncio as aioredis
+from maintenance_core.backends.redis import RedisBackend, RedisUnavailableError
+from maintenance_core.errors import ConfigurationError, MaintenanceError
+
+from .conftest import BackendFactory
+
+pytestmark = pytest.mark.anyio
+
+LEASES_ON = "maintenance_mode:leases:on"
+
+
+class _Stalled(Exception):
+    """What a client sees when the reply to an applied write never arrives."""
+
+
+def _stall_after_applying(backend: RedisBackend, outcome: str, started: anyio.Event) -> None:
+    """Make the backend's lease write land on the server, then hang or fail as a lost
+    reply would: the window in which a holder used to leave its lease behind."""
+    take = backend._take_lease
+
+    async def take_then_stall(value: bool, lease_id: str) -> None:
+        await take(value, lease_id)  # the server has the lease now
+        started.set()
+        if outcome == "timeout":
+            raise aioredis.TimeoutError("Timeout reading from socket")
+        await anyio.sleep_forever()  # the reply never comes; the caller gives up
+
+    backend._take_lease = take_then_stall  # type: ignore[method-assign]
+
+
+async def test_a_cancelled_override_takes_its_lease_back(
+    make_backend: BackendFactory, raw: aioredis.Redis, redis_url: str
+) -> None:
+    backend = make_backend(url=redis_url, lease_ttl=60)
+    started = anyio.Event()
+    _stall_after_applying(backend, "hang", started)
+    entered = False
+
+    async def hold() -> None:
+        nonlocal entered
+        async with fm.maintenance_mode_on(backend=backend):
+            entered = True  # pragma: no cover - never reached
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(hold)
+        await started.wait()
+        assert await raw.zcard(LEASES_ON) == 1  # the lease is on the server...
+        tg.cancel_scope.cancel()
+    assert entered is False
+    assert await raw.zcard(LEASES_ON) == 0  # ...and taken back, not left for 60 s
+    assert await fm.get_maintenance_mode(backend) is False
+
+
+async def test_a_timed_out_override_takes_its_lease_back(
+    make_backend: BackendFactory, raw: aioredis.Redis, redis_url: str
+) -> None:
+    backend = make_backend(url=redis_url, lease_ttl=60)
+    _stall_after_applying(backend, "timeout", anyio.Event())
+    with pytest.raises(RedisUnavailableError, match="Cannot take a maintenance lease"):
+        async with fm.maintenance_mode_on(backend=backend):
+            pytest.fail("the block must not run")  # pragma: no cover
+    assert await raw.zcard(LEASES_ON) == 0
+    assert await fm.get_maintenance_mode(backend) is False
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("lease_ttl", math.inf),
+        ("lease_ttl", math.nan),
+        ("lease_ttl", 0.0001),
+        ("lease_ttl", 0),
+        ("lease_ttl", -1),
+        ("lease_ttl", "15"),
+        ("resync_interval", math.inf),
+        ("resync_interval", 0.000001),
+        ("socket_timeout", math.nan),
+        ("socket_timeout", 0),
+        ("lease_ttl", True),
+    ],
+)
+def test_unusable_settings_fail_at_construction(option: str, value: Any) -> None:
+    with pytest.raises(ConfigurationError, match=option) as raised:
+        RedisBackend(url="redis://127.0.0.1:1/0", **{option: value})
+    assert isinstance(raised.value, MaintenanceError)
+    assert isinstance(raised.value, ValueError)
+
+
+def test_the_smallest_usable_settings_are_accepted() -> None:
+    RedisBackend(url="redis://127.0.0.1:1/0", lease_ttl=1, resync_interval=0.05)
+
+
+@pytest.mark.parametrize(
+    ("kind", "create"),
+    [
+        ("list", lambda raw: raw.rpush("maintenance_mode", "1")),
+        ("hash", lambda raw: raw.hset("maintenance_mode", "on", "1")),
+        ("set", lambda raw: raw.sadd("maintenance_mode", "1")),
+    ],
+)
+async def test_a_key_of_the_wrong_type_is_a_bad_value_not_an_outage(
+    kind: str,
+    create: Any,
+    make_backend: BackendFactory,
+    raw: aioredis.Redis,
+    redis_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await create(raw)
+    backend = make_backend(url=redis_url)
+    with caplog.at_level(logging.WARNING):
+        for _ in range(20):
+            assert await backend.get_value() is False
+        with pytest.raises(MaintenanceError, match=f"a Redis {kind}, not a string"):
+            await backend.read_state_now()
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 1, messages
+    assert "invalid" in messages[0]
+    assert "unreachable" not in messages[0]

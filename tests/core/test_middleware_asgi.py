@@ -25,6 +25,7 @@ from maintenance_core import (
     MemoryBackend,
     RouteInfo,
 )
+from maintenance_core.adapter import Adapter
 from maintenance_core.state import MaintenanceState
 
 pytestmark = pytest.mark.anyio
@@ -51,7 +52,7 @@ class FakeResponse:
         self.body = body
 
 
-class FakeAdapter:
+class FakeAdapter(Adapter):
     """Routes by path; its response objects are ``FakeResponse``."""
 
     def __init__(self, routes: dict[str, RouteInfo] | None = None) -> None:

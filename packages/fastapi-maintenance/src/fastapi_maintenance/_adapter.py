@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from maintenance_core import RouteInfo
-from maintenance_core.middleware import Receive, Scope, Send
+from maintenance_core.adapter import Adapter, Receive, RouteInfo, Scope, Send
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -15,8 +14,12 @@ from ._routing import RouteResolver
 __all__ = ["StarletteAdapter"]
 
 
-class StarletteAdapter:
-    """Route lookup, request objects and responses for Starlette-based apps."""
+class StarletteAdapter(Adapter):
+    """Route lookup, request objects and responses for Starlette-based apps.
+
+    The path the app routes on is :class:`~maintenance_core.adapter.Adapter`'s
+    default, ``scope["path"]`` without the root path, as Starlette routes.
+    """
 
     def __init__(self, app: object = None) -> None:
         self._resolver = RouteResolver(app)

@@ -13,9 +13,17 @@ from typing import Any
 from litestar.connection import ASGIConnection, Request, WebSocket
 from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Response
-from maintenance_core import PLAIN_ROUTE, ForcedMode, RouteInfo, forced_mode_of
-from maintenance_core.markers import parse_forced_mode
-from maintenance_core.middleware import Receive, Scope, Send
+from maintenance_core.adapter import (
+    PLAIN_ROUTE,
+    Adapter,
+    ForcedMode,
+    Receive,
+    RouteInfo,
+    Scope,
+    Send,
+    forced_mode_of,
+    parse_forced_mode,
+)
 
 from .decorators import OPT_KEY
 
@@ -71,7 +79,7 @@ def _route_info(handler: BaseRouteHandler) -> RouteInfo:
     return PLAIN_ROUTE
 
 
-class LitestarAdapter:
+class LitestarAdapter(Adapter):
     """Handler markers, request objects and responses for Litestar apps."""
 
     def __init__(self) -> None:

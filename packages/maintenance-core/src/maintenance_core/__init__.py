@@ -7,6 +7,13 @@ module-level API an adapter exposes (:mod:`.registry`) and the pure ASGI
 middleware (:mod:`.middleware`).
 Framework adapters such as ``fastapi-maintenance`` plug in route lookup and
 their request and response objects.
+
+This namespace is the user-facing API. What an adapter is built from (the
+adapter protocol and base class, ``RouteInfo``, ``decide``, ``StateReader``)
+is in :mod:`maintenance_core.adapter`, and the conformance scenarios and the
+reset between tests in :mod:`maintenance_core.testing`. The adapter-facing
+names are still importable from here, as in 0.1.0, but not listed in
+``__all__``.
 """
 
 from .backends import (
@@ -18,7 +25,11 @@ from .backends import (
     parse_state,
 )
 from .config import MaintenanceConfig
-from .decision import NO_ROUTE, PLAIN_ROUTE, RouteInfo, StateReader, decide
+from .decision import NO_ROUTE as NO_ROUTE
+from .decision import PLAIN_ROUTE as PLAIN_ROUTE
+from .decision import RouteInfo as RouteInfo
+from .decision import StateReader as StateReader
+from .decision import decide as decide
 from .errors import (
     BackendReadOnlyError,
     ConfigurationError,
@@ -33,7 +44,8 @@ from .markers import (
     force_maintenance_mode_on,
     forced_mode_of,
 )
-from .middleware import FrameworkAdapter, MaintenanceGuard, MaintenanceMiddleware
+from .middleware import FrameworkAdapter as FrameworkAdapter
+from .middleware import MaintenanceGuard, MaintenanceMiddleware
 from .overrides import MaintenanceOverride, OverrideState, OverrideStore, overrides_of
 from .registry import BackendRegistry
 from .responses import DEFAULT_DETAIL, DEFAULT_RETRY_AFTER, MaintenanceResponse
@@ -43,8 +55,6 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_DETAIL",
     "DEFAULT_RETRY_AFTER",
-    "NO_ROUTE",
-    "PLAIN_ROUTE",
     "BackendReadOnlyError",
     "BackendRegistry",
     "BaseStateBackend",
@@ -52,7 +62,6 @@ __all__ = [
     "Connection",
     "EnvVarBackend",
     "ForcedMode",
-    "FrameworkAdapter",
     "GenericAdapter",
     "InvalidStateValueError",
     "LocalFileBackend",
@@ -65,12 +74,9 @@ __all__ = [
     "MemoryBackend",
     "OverrideState",
     "OverrideStore",
-    "RouteInfo",
     "StateBackend",
-    "StateReader",
     "UnknownBackendError",
     "__version__",
-    "decide",
     "force_maintenance_mode_off",
     "force_maintenance_mode_on",
     "forced_mode_of",

@@ -18,13 +18,14 @@ raises then, not on the first request.
 Paths
 -----
 
-The path matched is the path the app routes on: ``scope["path"]`` with
-``scope["root_path"]`` removed when the path starts with it (on a ``/``
-boundary), as Starlette 0.33 and newer do. The ASGI server has already decoded
-its percent-encoding once (``/%61dmin`` on the wire is ``/admin`` in the
-scope); it is **not** decoded a second time, so ``/%2561dmin`` stays
-``/%61dmin`` and is not taken for ``/admin`` (double decoding is a classic way
-round path checks). Comparison is case-sensitive.
+The path matched is the path the app routes on, as the adapter reports it
+(:func:`route_path`): ``scope["path"]`` with ``scope["root_path"]`` removed
+when the path starts with it (on a ``/`` boundary), as Starlette 0.33 and newer
+do; for Litestar's mounted apps, the path before Litestar rewrote it. The
+ASGI server has already decoded its percent-encoding once (``/%61dmin`` on the
+wire is ``/admin`` in the scope); it is **not** decoded a second time, so
+``/%2561dmin`` stays ``/%61dmin`` and is not taken for ``/admin`` (double
+decoding is a classic way round path checks). Comparison is case-sensitive.
 
 The path is also normalised: ``//`` collapsed to ``/``, ``.`` segments dropped
 and ``..`` segments resolved (never above ``/``). A request is exempt only when
@@ -61,6 +62,8 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 
+from ._adapter_base import ROUTING_PATH_KEY, default_routing_path
+
 __all__ = [
     "HasScope",
     "any_of",
@@ -91,21 +94,20 @@ class HasScope(Protocol):
 
 
 def route_path(scope: Mapping[str, Any]) -> str:
-    """The path the app routes on: ``scope["path"]`` without a leading ``scope["root_path"]``.
+    """The path the app routes on.
 
-    The root path is removed only when the path starts with it on a ``/``
-    boundary (``/api`` is removed from ``/api/x``, not from ``/apix``); what
-    remains is never empty (``"/"`` at least).
+    The guard records it under :data:`~maintenance_core.adapter.ROUTING_PATH_KEY`
+    from its adapter's ``routing_path`` hook before it calls an exempt handler,
+    so a framework that rewrites ``scope["path"]`` (Litestar's mounted apps) is
+    matched on the path the client sent. Without that key: ``scope["path"]``
+    without a leading ``scope["root_path"]``, removed only on a ``/`` boundary
+    (``/api`` is removed from ``/api/x``, not from ``/apix``); what remains is
+    never empty (``"/"`` at least).
     """
-    path: str = scope.get("path") or "/"
-    root_path: str = scope.get("root_path") or ""
-    if root_path and path.startswith(root_path):
-        rest = path[len(root_path) :]
-        if not rest:
-            return "/"
-        if rest[0] == "/":
-            return rest
-    return path
+    routed = scope.get(ROUTING_PATH_KEY)
+    if isinstance(routed, str):
+        return routed
+    return default_routing_path(scope)
 
 
 def normalise_path(path: str) -> str:

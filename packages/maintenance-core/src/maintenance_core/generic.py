@@ -21,11 +21,10 @@ as ``exempt_handler``/``response_handler`` receive a :class:`Connection`; a
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from ._adapter_base import Adapter, Connection, Scope
 from .decision import NO_ROUTE, PLAIN_ROUTE, RouteInfo
 from .markers import ForcedMode, forced_mode_of
-from .middleware import Receive, Scope, Send
 
 __all__ = ["Connection", "GenericAdapter"]
 
@@ -33,34 +32,12 @@ _FORCED_ON = RouteInfo(exists=True, forced=ForcedMode.ON)
 _FORCED_OFF = RouteInfo(exists=True, forced=ForcedMode.OFF)
 
 
-class Connection:
-    """The request handed to handlers by :class:`GenericAdapter`.
-
-    Attributes:
-        scope, receive, send: the ASGI triple.
-        method: the HTTP method (``"WEBSOCKET"`` for a websocket handshake).
-        path: the request path.
-        headers: header names (lower case) to values; the last one wins when repeated.
-        client: the client's ``(host, port)``, if the server gave it.
-    """
-
-    __slots__ = ("client", "headers", "method", "path", "receive", "scope", "send")
-
-    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self.scope = scope
-        self.receive = receive
-        self.send = send
-        self.method: str = scope.get("method", "WEBSOCKET")
-        self.path: str = scope.get("path", "")
-        self.headers: dict[str, str] = {
-            name.decode("latin-1").lower(): value.decode("latin-1")
-            for name, value in scope.get("headers", ())
-        }
-        self.client: tuple[str, int] | None = scope.get("client")
-
-
-class GenericAdapter:
+class GenericAdapter(Adapter):
     """The adapter for ASGI apps that no framework adapter covers.
+
+    Handlers get a :class:`Connection`; a ``response_handler`` returns any ASGI
+    callable. The other hooks are :class:`~maintenance_core.adapter.Adapter`'s
+    defaults.
 
     Args:
         find_handler: returns the handler object a scope reaches, or ``None``
@@ -73,6 +50,7 @@ class GenericAdapter:
         self._find_handler = find_handler
 
     def resolve_route(self, scope: Scope) -> RouteInfo:
+        """The marker of the handler ``find_handler`` returns; :data:`NO_ROUTE` for ``None``."""
         if self._find_handler is None:
             return PLAIN_ROUTE
         handler = self._find_handler(scope)
@@ -84,14 +62,3 @@ class GenericAdapter:
         if forced is ForcedMode.OFF:
             return _FORCED_OFF
         return PLAIN_ROUTE
-
-    def connection(self, scope: Scope, receive: Receive, send: Send) -> Connection:
-        return Connection(scope, receive, send)
-
-    def is_response(self, value: object) -> bool:
-        return callable(value)
-
-    async def send_response(
-        self, response: Any, scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        await response(scope, receive, send)

@@ -13,9 +13,18 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, Protocol
+from typing import Any
 
+from ._adapter_base import (
+    ROUTING_PATH_KEY,
+    Adapter,
+    ASGIApp,
+    FrameworkAdapter,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 from ._log import get_logger
 from .backends.base import StateBackend
 from .bypass import BypassKey, BypassPolicy
@@ -32,42 +41,30 @@ __all__ = [
     "FrameworkAdapter",
     "MaintenanceGuard",
     "MaintenanceMiddleware",
+    "Message",
     "Receive",
     "Scope",
     "Send",
 ]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+_HOOKS = (
+    "resolve_route",
+    "may_force_on",
+    "routing_path",
+    "connection",
+    "is_response",
+    "send_response",
+)
 
 
-class FrameworkAdapter(Protocol):
-    """What a framework adapter tells the core; it decides nothing itself."""
-
-    def resolve_route(self, scope: Scope) -> RouteInfo:
-        """Which route this scope reaches: does it exist, which marker, built-in exemption."""
-        ...
-
-    # Optional: ``may_force_on(scope) -> bool``, whether any route of the app the
-    # scope belongs to is marked forced on. When an adapter has it and it says
-    # no, a request while maintenance is off is passed on without a route lookup.
-
-    def connection(self, scope: Scope, receive: Receive, send: Send) -> Any:
-        """The framework's request object, handed to ``exempt_handler``/``response_handler``."""
-        ...
-
-    def is_response(self, value: object) -> bool:
-        """Whether a ``response_handler`` returned something this adapter can send."""
-        ...
-
-    async def send_response(
-        self, response: Any, scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        """Send a response object of the framework."""
-        ...
+def _check_adapter(adapter: object) -> None:
+    missing = [hook for hook in _HOOKS if not callable(getattr(adapter, hook, None))]
+    if missing:
+        raise ConfigurationError(
+            f"The adapter {type(adapter).__qualname__} lacks the hook"
+            f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}: subclass "
+            "maintenance_core.adapter.Adapter, which gives every hook its default."
+        )
 
 
 async def _already_on() -> bool:
@@ -131,7 +128,11 @@ class MaintenanceGuard:
             config.bypass_secret, cookie_max_age=config.bypass_cookie_max_age
         )
         self.response = config.response
-        self._may_force_on: Callable[[Scope], bool] | None = getattr(adapter, "may_force_on", None)
+        _check_adapter(adapter)
+        # Adapter's own may_force_on always says yes: the call is skipped.
+        self._ask_may_force_on = not (
+            isinstance(adapter, Adapter) and type(adapter).may_force_on is Adapter.may_force_on
+        )
 
     @property
     def backend(self) -> StateBackend:
@@ -170,7 +171,7 @@ class MaintenanceGuard:
             await app(scope, receive, send)
             return
         maintenance_on = reader.is_on
-        if self._may_force_on is not None and not self._may_force_on(scope):
+        if self._ask_may_force_on and not self.adapter.may_force_on(scope):
             if not await reader.is_on():
                 # Maintenance is off and no route is forced on: nothing can block this request.
                 await app(scope, receive, send)
@@ -199,6 +200,7 @@ class MaintenanceGuard:
     async def _is_exempt(self, scope: Scope, receive: Receive, send: Send) -> bool:
         assert self.exempt_handler is not None
         try:
+            scope[ROUTING_PATH_KEY] = self.adapter.routing_path(scope)
             result = self.exempt_handler(self.adapter.connection(scope, receive, send))
             if inspect.isawaitable(result):
                 result = await result
@@ -240,6 +242,7 @@ class MaintenanceGuard:
             end, self.response.retry_after if retry_after is None else retry_after
         )
         try:
+            scope[ROUTING_PATH_KEY] = self.adapter.routing_path(scope)
             response = self.response_handler(self.adapter.connection(scope, receive, send))
             if inspect.isawaitable(response):
                 response = await response
@@ -257,9 +260,35 @@ class MaintenanceGuard:
             )
             await self.response.send_http(scope, send, retry_after)
             return
-        if scope.get("method") == "HEAD":
-            send = strip_body(send)
-        await self.adapter.send_response(response, scope, receive, send)
+        await self._send_handler_response(response, scope, receive, send, retry_after)
+
+    async def _send_handler_response(
+        self, response: Any, scope: Scope, receive: Receive, send: Send, retry_after: int | None
+    ) -> None:
+        """Send what the ``response_handler`` returned; the default 503 if that fails early."""
+        started = False
+        inner = strip_body(send) if scope.get("method") == "HEAD" else send
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            started = True
+            await inner(message)
+
+        try:
+            await self.adapter.send_response(response, scope, receive, send_tracked)
+        except Exception:
+            if started:
+                get_logger("middleware").exception(
+                    "The response_handler's %s failed after it started: it is incomplete.",
+                    type(response).__name__,
+                )
+                return
+            get_logger("middleware").exception(
+                "The response_handler's %s could not be sent: sending the default "
+                "maintenance response.",
+                type(response).__name__,
+            )
+            await self.response.send_http(scope, send, retry_after)
 
 
 class MaintenanceMiddleware:

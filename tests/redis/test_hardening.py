@@ -99,7 +99,7 @@ def test_unusable_settings_fail_at_construction(option: str, value: Any) -> None
 
 
 def test_the_smallest_usable_settings_are_accepted() -> None:
-    RedisBackend(url="redis://127.0.0.1:1/0", lease_ttl=1, resync_interval=0.05)
+    RedisBackend(url="redis://127.0.0.1:1/0", lease_ttl=0.1, resync_interval=0.05)
 
 
 @pytest.mark.parametrize(
@@ -129,3 +129,65 @@ async def test_a_key_of_the_wrong_type_is_a_bad_value_not_an_outage(
     assert len(messages) == 1, messages
     assert "invalid" in messages[0]
     assert "unreachable" not in messages[0]
+
+
+# --- on_state_error decides for Redis faults too ----------------------------------------
+
+
+def _app(backend: RedisBackend, policy: str) -> Any:
+    from fastapi import FastAPI
+    from fastapi_maintenance import MaintenanceModeMiddleware
+
+    app = FastAPI()
+    app.add_middleware(MaintenanceModeMiddleware, backend=backend, on_state_error=policy)
+
+    @app.get("/items")
+    async def items() -> list[str]:
+        return ["a", "b"]
+
+    return app
+
+
+async def _statuses(app: Any, count: int) -> set[int]:
+    import httpx
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
+        return {(await http.get("/items")).status_code for _ in range(count)}
+
+
+@pytest.mark.parametrize(("policy", "during"), [("on", 503), ("off", 200), ("last_known", 200)])
+async def test_on_state_error_decides_while_redis_is_unreachable(
+    policy: str, during: int, make_backend: BackendFactory, own_redis: Any
+) -> None:
+    from .helpers import eventually
+
+    backend = make_backend(url=own_redis.url, resync_interval=0.2)
+    app = _app(backend, policy)
+    assert await _statuses(app, 5) == {200}  # off, known
+    own_redis.stop()
+    await eventually(lambda: backend.problem is not None, within=5.0, what="outage seen")
+    assert await _statuses(app, 20) == {during}
+    own_redis.start()
+    await eventually(lambda: backend.problem is None, within=5.0, what="Redis back")
+    assert await _statuses(app, 5) == {200}
+
+
+@pytest.mark.parametrize(("policy", "during"), [("on", 503), ("off", 200), ("last_known", 200)])
+async def test_on_state_error_decides_for_a_bad_value_in_redis(
+    policy: str,
+    during: int,
+    make_backend: BackendFactory,
+    raw: aioredis.Redis,
+    redis_url: str,
+) -> None:
+    from .helpers import eventually
+
+    await raw.set("maintenance_mode", "0")
+    backend = make_backend(url=redis_url, resync_interval=0.2)
+    app = _app(backend, policy)
+    assert await _statuses(app, 5) == {200}
+    await raw.delete("maintenance_mode")
+    await raw.rpush("maintenance_mode", "1")  # a list where a string belongs
+    await eventually(lambda: backend.problem is not None, within=5.0, what="bad value seen")
+    assert await _statuses(app, 20) == {during}

@@ -92,8 +92,10 @@ class StateReader:
     ``"last_known"`` (the default) serves the last state read successfully, or
     off if there is none yet; ``"on"`` and ``"off"`` serve that state. The
     problem is logged once when it starts and once when it is over, not on
-    every request. (The Redis backend does not raise while Redis is down: it
-    serves its last known state itself, see its ``fallback``.)
+    every request. A backend that answers with a stand-in while its store is
+    unreachable (Redis serves its last known state, else its ``fallback``) says
+    so in :attr:`~maintenance_core.backends.StateBackend.problem`: ``"last_known"``
+    takes the stand-in, ``"on"`` and ``"off"`` decide as for any other fault.
 
     Args:
         backend: where the state is stored.
@@ -154,6 +156,11 @@ class StateReader:
             state = await self.backend.get_state()
         except Exception as exc:
             return self._fallback(exc)
+        problem = self.backend.problem
+        if problem is not None and self.on_state_error != "last_known":
+            # The backend answered with a stand-in (its own last known state) and has
+            # logged its problem; a policy of "on" or "off" decides instead.
+            return self._fallback(problem)
         self._last_known = state
         if self._failing:
             self._failing = False

@@ -103,6 +103,17 @@ class StateBackend(ABC):
         """Read the state from its source, past any cache, raising on errors."""
         return await self.get_state()
 
+    @property
+    def problem(self) -> Exception | None:
+        """Why :meth:`get_state` is answering with a stand-in state, else ``None``.
+
+        A backend that keeps answering while its store is unreachable (Redis
+        serves its last known state) reports the problem here, so the
+        middleware's ``on_state_error`` still decides: ``"last_known"`` takes the
+        backend's stand-in, ``"on"`` and ``"off"`` override it.
+        """
+        return None
+
     def describe(self) -> str:
         """A short human-readable description, used in logs and by the CLI."""
         return type(self).__name__

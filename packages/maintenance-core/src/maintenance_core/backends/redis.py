@@ -172,7 +172,7 @@ class RedisBackend(StateBackend):
         ValueError: for a URL that is not a Redis URL.
         ConfigurationError: for an interval, TTL or timeout that is not a finite
             number of seconds at least as large as its minimum (resync_interval
-            0.05, lease_ttl 1, socket_timeout 0.01).
+            0.05, lease_ttl 0.1, socket_timeout 0.01).
     """
 
     def __init__(
@@ -198,7 +198,7 @@ class RedisBackend(StateBackend):
                     "'redis://localhost:6379/0' or 'rediss://user:password@host:6380/0'."
                 ) from None
         _check_seconds("resync_interval", resync_interval, minimum=0.05)
-        _check_seconds("lease_ttl", lease_ttl, minimum=1.0)
+        _check_seconds("lease_ttl", lease_ttl, minimum=0.1)
         _check_seconds("socket_timeout", socket_timeout, minimum=0.01)
         self.url = url
         self.key = key
@@ -214,6 +214,12 @@ class RedisBackend(StateBackend):
         self._snapshot: _Snapshot | None = None
         self._failing: BaseException | None = None
         self._read_at = 0.0
+
+    @property
+    def problem(self) -> Exception | None:
+        """The outage or bad value this backend is serving a stand-in state for."""
+        failing = self._failing
+        return failing if isinstance(failing, Exception) else None
 
     def describe(self) -> str:
         where = _redact(self.url) if self.url else "client"

@@ -351,3 +351,33 @@ def test_build_cli_is_generic() -> None:
     result = runner.invoke(app, ["status", "--backend", "nope"])
     assert result.exit_code == 1
     assert "'env', 'file', 'redis', 'memory'" in result.stderr
+
+
+# --- hostile input: still one line --------------------------------------------------------
+
+
+@pytest.mark.parametrize("duration", ["9999999999d", "99999999999999999999999999d", "10001y"])
+def test_an_absurd_duration_is_one_error_line(tmp_path: Path, duration: str) -> None:
+    path = tmp_path / "state.txt"
+    result = run_cli("on", "--backend", "file", "--file-path", path, "--for", duration)
+    assert_error(result, "--for")
+    assert not path.exists()
+
+
+def test_a_deeply_nested_stored_state_is_one_error_line(tmp_path: Path) -> None:
+    path = tmp_path / "state.txt"
+    depth = 30_000  # under the 64 KiB cap, far over the JSON parser's recursion limit
+    path.write_text('{"on": ' + "[" * depth + "]" * depth + "}", encoding="utf-8")
+    line = assert_error(run_cli("status", "--backend", "file", "--file-path", path))
+    assert "Invalid maintenance state value" in line
+    assert "[[[" not in line  # described, never repeated
+
+
+def test_a_symlink_to_a_file_of_secrets_is_never_echoed(tmp_path: Path) -> None:
+    secrets_file = tmp_path / ".env"
+    secrets_file.write_text("DATABASE_PASSWORD=hunter2-correct-horse\n", encoding="utf-8")
+    path = tmp_path / "state.txt"
+    path.symlink_to(secrets_file)
+    line = assert_error(run_cli("status", "--backend", "file", "--file-path", path))
+    assert "hunter2" not in line
+    assert "DATABASE_PASSWORD" not in line

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import fastapi_maintenance
 import pytest
-from fastapi_maintenance._state import registry as fastapi_registry
+from maintenance_core.testing import reset
 
 
 @pytest.fixture(autouse=True)
 def _clean_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("FASTAPI_MAINTENANCE_MODE", raising=False)
-    fastapi_registry.reset()
+    reset(fastapi_maintenance)
     yield
-    fastapi_registry.reset()
+    reset(fastapi_maintenance)
 
 
 @pytest.fixture

@@ -8,9 +8,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import litestar_maintenance
 import pytest
-from litestar_maintenance._state import registry as litestar_registry
 from maintenance_core.bypass import make_cookie_value
+from maintenance_core.testing import reset
 
 from .apps import FRAMEWORKS
 
@@ -29,9 +30,9 @@ def cookie_for(secret: str = SECRET, *, expires: int | None = None, ttl: int = 6
 @pytest.fixture(autouse=True)
 def _clean_litestar_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("LITESTAR_MAINTENANCE_MODE", raising=False)
-    litestar_registry.reset()
+    reset(litestar_maintenance)
     yield
-    litestar_registry.reset()
+    reset(litestar_maintenance)
 
 
 @pytest.fixture(params=FRAMEWORKS)

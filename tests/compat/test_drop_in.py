@@ -26,7 +26,7 @@ from fastapi_maintenance.backends import EnvVarBackend
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 from litestar_maintenance import MaintenancePlugin
-from litestar_maintenance._state import registry as litestar_registry
+from maintenance_core.testing import reset
 
 from tests.support.servers import ROOT
 
@@ -36,9 +36,9 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture(autouse=True)
 def _clean_litestar(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("LITESTAR_MAINTENANCE_MODE", raising=False)
-    litestar_registry.reset()
+    reset(litestar_maintenance)
     yield
-    litestar_registry.reset()
+    reset(litestar_maintenance)
 
 
 def fastapi_app(**options: Any) -> FastAPI:

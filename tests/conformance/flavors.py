@@ -1,6 +1,7 @@
 """The same app built three ways: with FastAPI, with Litestar, and as a bare ASGI app.
 
-Every flavor serves the same routes, with the same markers:
+Each is a :class:`maintenance_core.testing.Subject` for the conformance scenarios of
+:mod:`maintenance_core.testing`, and serves the standard routes, with the same markers:
 
 =========  ==========  =====================================
 ``GET``    ``/``        ``{"message": "ok"}``
@@ -16,15 +17,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import fastapi
 import fastapi_maintenance
 import litestar
 import litestar_maintenance
-from fastapi_maintenance._state import registry as fastapi_registry
-from litestar_maintenance._state import registry as litestar_registry
 from maintenance_core import (
     BackendRegistry,
     Connection,
@@ -36,27 +34,11 @@ from maintenance_core import (
     force_maintenance_mode_off,
     force_maintenance_mode_on,
 )
+from maintenance_core.testing import Subject
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import JSONResponse
 
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Flavor:
-    """One way of building the app, and the framework's own objects for handlers."""
-
-    name: str
-    build: Callable[..., ASGIApp]
-    registry: BackendRegistry
-    env_var: str
-    request_type: type
-    json_response: Callable[[dict[str, Any], int, dict[str, str]], Any]
-    schema_path: str | None
-    maintenance_mode_on: Callable[..., Any]
-    maintenance_mode_off: Callable[..., Any]
-    get_maintenance_mode: Callable[..., Awaitable[bool]]
-    set_maintenance_mode: Callable[..., Awaitable[None]]
 
 
 # --- FastAPI -------------------------------------------------------------------------------
@@ -101,18 +83,14 @@ def build_fastapi(**options: Any) -> ASGIApp:
     return app
 
 
-FASTAPI = Flavor(
+FASTAPI = Subject(
     name="fastapi",
     build=build_fastapi,
-    registry=fastapi_registry,
+    registry=fastapi_maintenance.registry,
     env_var="FASTAPI_MAINTENANCE_MODE",
     request_type=StarletteRequest,
     json_response=lambda content, status, headers: JSONResponse(content, status, headers),
     schema_path="/openapi.json",
-    maintenance_mode_on=fastapi_maintenance.maintenance_mode_on,
-    maintenance_mode_off=fastapi_maintenance.maintenance_mode_off,
-    get_maintenance_mode=fastapi_maintenance.get_maintenance_mode,
-    set_maintenance_mode=fastapi_maintenance.set_maintenance_mode,
 )
 
 
@@ -167,20 +145,16 @@ def build_litestar(**options: Any) -> ASGIApp:
     )
 
 
-LITESTAR = Flavor(
+LITESTAR = Subject(
     name="litestar",
     build=build_litestar,
-    registry=litestar_registry,
+    registry=litestar_maintenance.registry,
     env_var="LITESTAR_MAINTENANCE_MODE",
     request_type=litestar.Request,
     json_response=lambda content, status, headers: litestar.Response(
         content, status_code=status, headers=headers
     ),
     schema_path="/schema/openapi.json",
-    maintenance_mode_on=litestar_maintenance.maintenance_mode_on,
-    maintenance_mode_off=litestar_maintenance.maintenance_mode_off,
-    get_maintenance_mode=litestar_maintenance.get_maintenance_mode,
-    set_maintenance_mode=litestar_maintenance.set_maintenance_mode,
 )
 
 
@@ -221,7 +195,7 @@ async def bare_ws(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "websocket.close", "code": 1000})
 
 
-def build_bare(**options: Any) -> ASGIApp:
+def build_bare(adapter_class: type[GenericAdapter] = GenericAdapter, **options: Any) -> ASGIApp:
     routes: dict[tuple[str, str], ASGIApp] = {
         ("GET", "/"): json_handler("ok"),
         ("GET", "/open"): force_maintenance_mode_off(json_handler("open")),
@@ -248,13 +222,11 @@ def build_bare(**options: Any) -> ASGIApp:
         else:
             await send({"type": "websocket.close", "code": 1000})
 
-    guard = MaintenanceGuard(
-        adapter=GenericAdapter(find_handler), registry=bare_registry, **options
-    )
+    guard = MaintenanceGuard(adapter=adapter_class(find_handler), registry=bare_registry, **options)
     return MaintenanceMiddleware(app, guard)
 
 
-BARE = Flavor(
+BARE = Subject(
     name="bare-asgi",
     build=build_bare,
     registry=bare_registry,
@@ -264,10 +236,6 @@ BARE = Flavor(
         status, content, retry_after=int(headers["Retry-After"])
     ),
     schema_path=None,
-    maintenance_mode_on=bare_registry.maintenance_mode_on,
-    maintenance_mode_off=bare_registry.maintenance_mode_off,
-    get_maintenance_mode=bare_registry.get_maintenance_mode,
-    set_maintenance_mode=bare_registry.set_maintenance_mode,
 )
 
 FLAVORS = (FASTAPI, LITESTAR, BARE)

@@ -22,6 +22,7 @@ from types import ModuleType
 from typing import Any
 
 import anyio
+import fastapi_maintenance
 import httpx
 import pytest
 import uvicorn
@@ -33,8 +34,8 @@ from fastapi_maintenance import (
     maintenance_mode_on,
     set_maintenance_mode,
 )
-from fastapi_maintenance._state import registry
 from fastapi_maintenance.backends import EnvVarBackend
+from maintenance_core.testing import reset
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -84,7 +85,7 @@ def load_with_env(
     app does not see a later change: each environment gets its own app, and a fresh
     default backend (as a restarted process would).
     """
-    registry.reset()
+    reset(fastapi_maintenance)
     if value is None:
         monkeypatch.delenv(ENV_VAR, raising=False)
     else:
@@ -379,7 +380,7 @@ async def test_env_backend_context_manager_uses_an_in_memory_override(
     assert again.status_code == 200
     assert dict(os.environ) == environ_before
     assert ENV_VAR not in os.environ
-    assert isinstance(registry.current_backend(), EnvVarBackend)
+    assert isinstance(fastapi_maintenance.registry.current_backend(), EnvVarBackend)
     assert await get_maintenance_mode() is False
 
 
@@ -447,7 +448,7 @@ def test_custom_backend_script_runs(tmp_path: Path) -> None:
 async def test_nesting_asserts_pass_with_the_default_env_backend(load_example: Loader) -> None:
     module = load_example("seed_002_nesting")
     environ_before = dict(os.environ)
-    assert isinstance(registry.current_backend(), EnvVarBackend)
+    assert isinstance(fastapi_maintenance.registry.current_backend(), EnvVarBackend)
 
     await module.complex_operation()  # raises AssertionError if nesting misbehaves
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import litestar_maintenance
 import pytest
-from litestar_maintenance._state import registry as litestar_registry
+from maintenance_core.testing import reset
 
 
 @pytest.fixture(autouse=True)
 def _clean_litestar_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("LITESTAR_MAINTENANCE_MODE", raising=False)
-    litestar_registry.reset()
+    reset(litestar_maintenance)
     yield
-    litestar_registry.reset()
+    reset(litestar_maintenance)

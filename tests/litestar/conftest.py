@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+import litestar_maintenance
 import pytest
-from litestar_maintenance._state import registry as litestar_registry
+from maintenance_core.testing import reset
 
 from .helpers import ENV_VAR, AppFactory, build_app
 
@@ -14,9 +15,9 @@ from .helpers import ENV_VAR, AppFactory, build_app
 @pytest.fixture(autouse=True)
 def _clean_litestar_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv(ENV_VAR, raising=False)
-    litestar_registry.reset()
+    reset(litestar_maintenance)
     yield
-    litestar_registry.reset()
+    reset(litestar_maintenance)
 
 
 @pytest.fixture(params=["plugin", "middleware"])

@@ -9,10 +9,11 @@ from pathlib import Path
 from types import ModuleType
 
 import httpx
+import litestar_maintenance
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from litestar_maintenance._state import registry as litestar_registry
+from maintenance_core.testing import reset
 
 from tests.support.servers import uvicorn_server
 from tests.support.waiting import eventually_sync
@@ -112,7 +113,7 @@ def readme_litestar_app(monkeypatch: pytest.MonkeyPatch, maintenance_mode: str) 
     The environment backend reads the variable once, at its first read, so each
     value gets its own app and default backend, as a restarted process would.
     """
-    litestar_registry.reset()
+    reset(litestar_maintenance)
     monkeypatch.setenv("LITESTAR_MAINTENANCE_MODE", maintenance_mode)
     module = ModuleType("readme_litestar_snippet")
     monkeypatch.setitem(sys.modules, module.__name__, module)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import litestar_maintenance
 import pytest
 from litestar import get, post
 from litestar.testing import AsyncTestClient, TestClient
@@ -24,7 +25,6 @@ from litestar_maintenance import (
     maintenance_mode_on,
     set_maintenance_mode,
 )
-from litestar_maintenance._state import registry as litestar_registry
 from litestar_maintenance.backends import (
     BaseStateBackend,
     EnvVarBackend,
@@ -32,6 +32,7 @@ from litestar_maintenance.backends import (
     MemoryBackend,
 )
 from maintenance_core import MaintenanceOverride
+from maintenance_core.testing import reset
 
 from tests.support.waiting import eventually
 
@@ -110,7 +111,7 @@ def test_environment_backend_is_read_once_per_app(
         assert client.get("/admin/state").json() == {"maintenance": False}
 
     # A new app with a new default backend (a restarted process) reads the new value.
-    litestar_registry.reset()
+    reset(litestar_maintenance)
     with TestClient(make_app(HANDLERS)) as client:
         assert_maintenance(client.get("/"))
         assert client.get("/admin/state").json() == {"maintenance": True}

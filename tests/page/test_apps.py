@@ -6,14 +6,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import litestar_maintenance
 import pytest
 from fastapi import FastAPI
 from fastapi_maintenance import MaintenanceModeMiddleware as FastAPIMiddleware
 from fastapi_maintenance.responses import maintenance_page as fastapi_page
 from litestar import Litestar, get, head
 from litestar_maintenance import MaintenanceModeMiddleware as LitestarMiddleware
-from litestar_maintenance._state import registry as litestar_registry
 from litestar_maintenance.responses import maintenance_page as litestar_page
+from maintenance_core.testing import reset
 
 from .test_negotiation import CHROME, FIREFOX
 
@@ -25,9 +26,9 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture(autouse=True)
 def _clean_litestar_registry() -> Iterator[None]:
-    litestar_registry.reset()
+    reset(litestar_maintenance)
     yield
-    litestar_registry.reset()
+    reset(litestar_maintenance)
 
 
 def _fastapi_app(**page: Any) -> Any:

@@ -12,11 +12,12 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import litestar_maintenance
 import pytest
 import redis
 import redis.asyncio as aioredis
-from litestar_maintenance._state import registry as litestar_registry
 from maintenance_core.backends.redis import RedisBackend
+from maintenance_core.testing import reset
 
 from tests.support.redis_server import RedisServer, RedisServerMissingError, find_redis_server
 
@@ -29,9 +30,9 @@ _BACKGROUND = ("RedisBackend._sync_forever", "RedisLeases._renew")
 @pytest.fixture(autouse=True)
 def _clean_litestar_registry() -> Iterator[None]:
     # tests/conftest.py resets the FastAPI registry; these tests configure Litestar's too.
-    litestar_registry.reset()
+    reset(litestar_maintenance)
     yield
-    litestar_registry.reset()
+    reset(litestar_maintenance)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import time
 from typing import Any
 
@@ -201,7 +200,7 @@ async def test_a_client_given_by_the_caller_is_used_and_left_open(
 async def test_configure_backend_redis_in_each_adapter(
     adapter: Any, make_backend: BackendFactory, raw: aioredis.Redis, redis_url: str
 ) -> None:
-    registry = importlib.import_module(f"{adapter.__name__}._state").registry
+    registry = adapter.registry
     adapter.configure_backend("redis", url=redis_url, key="configured", resync_interval=30)
     configured = registry.default_backend()
     try:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import litestar_maintenance
 import pytest
-from litestar_maintenance._state import registry as litestar_registry
+from maintenance_core.testing import reset
 
 from tests.redis.conftest import make_backend, raw, redis_executable, redis_server, redis_url
 
@@ -24,9 +25,9 @@ __all__ = ["make_backend", "raw", "redis_executable", "redis_server", "redis_url
 def _clean_litestar_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ENV_VARS.values():
         monkeypatch.delenv(name, raising=False)
-    litestar_registry.reset()
+    reset(litestar_maintenance)
     yield
-    litestar_registry.reset()
+    reset(litestar_maintenance)
 
 
 @pytest.fixture(params=FLAVORS)

@@ -13,8 +13,6 @@ from typing import Any
 import fastapi_maintenance
 import litestar_maintenance
 import pytest
-from fastapi_maintenance._state import registry as fastapi_registry
-from litestar_maintenance._state import registry as litestar_registry
 from maintenance_core import (
     BackendRegistry,
     BaseStateBackend,
@@ -38,7 +36,7 @@ def module_of(flavor: Flavor) -> Any:
 
 
 def registry_of(flavor: Flavor) -> BackendRegistry:
-    return fastapi_registry if flavor == "fastapi" else litestar_registry
+    return fastapi_maintenance.registry if flavor == "fastapi" else litestar_maintenance.registry
 
 
 def open_window() -> tuple[datetime, datetime]:

@@ -19,6 +19,10 @@ set_maintenance_mode = _registry.set_maintenance_mode
 maintenance_mode_on = _registry.maintenance_mode_on
 maintenance_mode_off = _registry.maintenance_mode_off
 
+registry = _registry
+"""The :class:`~maintenance_core.BackendRegistry` behind the functions above, for tools
+and tests: ``maintenance_core.testing.reset(fastapi_maintenance)`` resets it between tests."""
+
 __all__ = [
     "MaintenanceConfig",
     "MaintenanceModeMiddleware",

@@ -1,0 +1,636 @@
+"""Testing helpers: a clean state between tests, and the conformance scenarios.
+
+Reset between tests
+-------------------
+
+:func:`reset` forgets the backend chosen with ``configure_backend()`` and the
+one given to the most recent middleware, so each test starts as a fresh
+process would. Give it an adapter package or a registry::
+
+    import fastapi_maintenance
+    from maintenance_core.testing import reset
+
+
+    @pytest.fixture(autouse=True)
+    def clean_maintenance_state(monkeypatch):
+        monkeypatch.delenv("FASTAPI_MAINTENANCE_MODE", raising=False)
+        reset(fastapi_maintenance)
+        yield
+        reset(fastapi_maintenance)
+
+Conformance scenarios
+---------------------
+
+The scenarios are the behaviour every adapter shares: the switch and its
+precedence, markers, overrides, exemptions, the bypass, the response
+protocol, ``HEAD`` and websockets. An adapter's own test suite runs them
+against an app built with its framework, described by a :class:`Subject`::
+
+    from maintenance_core.testing import Subject, run_scenario, scenarios_for
+
+    SUBJECT = Subject(name="starlette", build=build_app, registry=registry, ...)
+
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize("scenario", scenarios_for(SUBJECT), ids=scenario_id)
+    async def test_conformance(scenario):
+        await run_scenario(SUBJECT, scenario)
+
+``build(**options)`` returns the ASGI app serving the *standard routes*,
+guarded with *options* (:class:`~maintenance_core.MaintenanceConfig`'s fields
+as keyword arguments):
+
+=========  ============  ===============================================
+``GET``    ``/``         ``{"message": "ok"}``
+``GET``    ``/open``     marked forced off: ``{"message": "open"}``
+``GET``    ``/closed``   marked forced on: ``{"message": "closed"}``
+``GET``    ``/both``     ``{"message": "both"}``, and ``HEAD /both``
+``WS``     ``/ws``       accepts, sends ``"hello"``, closes
+``WS``     ``/ws-open``  marked forced off, same as ``/ws``
+=========  ============  ===============================================
+
+Any other path answers ``404`` and ``DELETE /`` answers ``405``, as the
+framework answers them.
+
+The scenarios drive the app with hand-made ASGI messages (no HTTP client, no
+server, no test framework): a scenario is a coroutine function that raises
+``AssertionError`` when the adapter does not conform.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+
+from ._adapter_base import ASGIApp, Message, Scope
+from .backends.file import LocalFileBackend
+from .backends.memory import MemoryBackend
+from .exemptions import exempt_paths
+from .registry import BackendRegistry
+from .responses import DEFAULT_DETAIL
+
+__all__ = [
+    "DEFAULT_BODY",
+    "SCENARIOS",
+    "Response",
+    "Scenario",
+    "Subject",
+    "assert_default_503",
+    "handshake",
+    "request",
+    "reset",
+    "run_scenario",
+    "scenario_id",
+    "scenarios_for",
+]
+
+DEFAULT_BODY: dict[str, str] = {"detail": DEFAULT_DETAIL}
+"""The body of the default maintenance response, decoded."""
+
+_TEAM_SECRET = "conformance-team-secret-0123456789"
+_CALL_TIMEOUT = 10.0
+
+
+# --- reset between tests ----------------------------------------------------------------------
+
+
+def reset(*targets: BackendRegistry | ModuleType) -> None:
+    """Forget every backend chosen at runtime, as in a fresh process.
+
+    Args:
+        targets: adapter packages (``fastapi_maintenance``,
+            ``litestar_maintenance``: their ``registry`` attribute is used) or
+            :class:`~maintenance_core.BackendRegistry` objects.
+
+    Raises:
+        TypeError: for something that is neither.
+    """
+    for target in targets:
+        registry = target if isinstance(target, BackendRegistry) else None
+        if registry is None and isinstance(target, ModuleType):
+            found = getattr(target, "registry", None)
+            registry = found if isinstance(found, BackendRegistry) else None
+        if registry is None:
+            raise TypeError(
+                f"reset() takes adapter packages with a 'registry' attribute or "
+                f"BackendRegistry objects, got {target!r}."
+            )
+        registry.reset()
+
+
+# --- a tiny ASGI client -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Response:
+    """What an app answered to :func:`request`."""
+
+    status: int
+    headers: dict[str, str]
+    """Header names in lower case; the last value wins when repeated."""
+    body: bytes
+
+    def json(self) -> Any:
+        """The body decoded as JSON."""
+        return json.loads(self.body)
+
+
+def _scope(scope_type: str, path: str, headers: Mapping[str, str] | None) -> Scope:
+    raw_path, _, query = path.partition("?")
+    header_list = [(b"host", b"testserver")]
+    header_list += [
+        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        for name, value in (headers or {}).items()
+    ]
+    return {
+        "type": scope_type,
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "scheme": "http" if scope_type == "http" else "ws",
+        "path": raw_path,
+        "raw_path": raw_path.encode("latin-1"),
+        "root_path": "",
+        "query_string": query.encode("latin-1"),
+        "headers": header_list,
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 50000),
+    }
+
+
+async def request(
+    app: ASGIApp, method: str, path: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    """Send one HTTP request through *app*, as a server would, and collect the answer.
+
+    The request has no body. After it, ``receive`` waits until the response is
+    complete before it reports a disconnect, as servers do.
+    """
+    scope = _scope("http", path, headers)
+    scope["method"] = method.upper()
+    done = anyio.Event()
+    asked = False
+    start: Message | None = None
+    chunks: list[bytes] = []
+
+    async def receive() -> Message:
+        nonlocal asked
+        if not asked:
+            asked = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            assert start is None, "the response started twice"
+            start = message
+        elif message["type"] == "http.response.body":
+            assert start is not None, "a body before the response started"
+            chunks.append(bytes(message.get("body", b"")))
+            if not message.get("more_body", False):
+                done.set()
+
+    with anyio.fail_after(_CALL_TIMEOUT):
+        await app(scope, receive, send)
+    done.set()
+    assert start is not None, f"{method} {path}: the app sent no response"
+    response_headers = {
+        bytes(name).decode("latin-1").lower(): bytes(value).decode("latin-1")
+        for name, value in start.get("headers", ())
+    }
+    return Response(int(start["status"]), response_headers, b"".join(chunks))
+
+
+async def handshake(app: ASGIApp, path: str, *, denial_extension: bool = True) -> list[Message]:
+    """Drive a websocket handshake through *app*; return the messages it sent.
+
+    Args:
+        denial_extension: announce the ASGI ``websocket.http.response``
+            extension, with which a handshake can be refused with an HTTP response.
+    """
+    scope = _scope("websocket", path, None)
+    scope["subprotocols"] = []
+    scope["extensions"] = {"websocket.http.response": {}} if denial_extension else {}
+    incoming: list[Message] = [{"type": "websocket.connect"}]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return incoming.pop(0) if incoming else {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    with anyio.fail_after(_CALL_TIMEOUT):
+        await app(scope, receive, send)
+    return sent
+
+
+# --- the subject and the scenarios ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subject:
+    """An adapter under test, with what the scenarios need to know about it.
+
+    Attributes:
+        name: for test ids.
+        build: ``build(**options) -> app``, the standard routes (see the module
+            documentation) guarded with ``options``, ``MaintenanceConfig``'s
+            fields as keyword arguments.
+        registry: the adapter's registry, behind its module-level functions.
+        env_var: the variable the adapter's default backend reads.
+        request_type: the class of what ``exempt_handler`` and
+            ``response_handler`` receive for an HTTP request.
+        json_response: ``(content, status, headers) -> response``, a response
+            object of the framework that a ``response_handler`` may return.
+        schema_path: a path of the framework's own documentation that stays
+            reachable during maintenance, if it serves one.
+    """
+
+    name: str
+    build: Callable[..., ASGIApp]
+    registry: BackendRegistry
+    env_var: str
+    request_type: type
+    json_response: Callable[[dict[str, Any], int, dict[str, str]], Any]
+    schema_path: str | None = field(default=None)
+
+
+Scenario = Callable[[Subject], Awaitable[None]]
+"""A conformance scenario: ``await scenario(subject)`` raises ``AssertionError`` on failure."""
+
+
+@contextmanager
+def _environ(name: str, value: str | None) -> Iterator[None]:
+    before = os.environ.get(name)
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
+def assert_default_503(response: Response) -> None:
+    """The default maintenance response: 503, the JSON detail, ``Retry-After: 3600``."""
+    assert response.status == 503, response
+    assert response.json() == DEFAULT_BODY, response
+    assert response.headers.get("retry-after") == "3600", response
+    assert response.headers.get("content-type") == "application/json", response
+
+
+async def _eventually(
+    probe: Callable[[], Awaitable[Response]], accept: Callable[[Response], bool]
+) -> Response:
+    # A file written by another writer is seen within the backend's check interval.
+    deadline = time.monotonic() + 3.0
+    while True:
+        response = await probe()
+        if accept(response) or time.monotonic() > deadline:
+            return response
+        await anyio.sleep(0.01)
+
+
+# switching maintenance on
+
+
+async def env_var_on_gives_the_default_503(subject: Subject) -> None:
+    """The default backend reads the adapter's variable: ``1`` answers the default 503."""
+    with _environ(subject.env_var, "1"):
+        assert_default_503(await request(subject.build(), "GET", "/"))
+
+
+async def env_var_off_lets_requests_through(subject: Subject) -> None:
+    """``off`` in the variable: requests reach the app untouched."""
+    with _environ(subject.env_var, "off"):
+        response = await request(subject.build(), "GET", "/")
+    assert response.status == 200, response
+    assert response.json() == {"message": "ok"}
+
+
+async def enable_flag_replaces_the_backend_state(subject: Subject) -> None:
+    """``enable_maintenance`` wins over the backend, both ways."""
+    assert_default_503(await request(subject.build(enable_maintenance=True), "GET", "/"))
+    with _environ(subject.env_var, "1"):
+        response = await request(subject.build(enable_maintenance=False), "GET", "/")
+    assert response.status == 200, response
+
+
+async def file_backend_written_by_another_writer(subject: Subject) -> None:
+    """A file backend sees a change written by another process."""
+    with tempfile.TemporaryDirectory() as directory:
+        state = Path(directory) / "state.txt"
+        app = subject.build(backend=LocalFileBackend(state, check_interval=0.05))
+        assert (await request(app, "GET", "/")).status == 200
+        state.write_text("1")
+        on = await _eventually(lambda: request(app, "GET", "/"), lambda r: r.status != 200)
+        assert_default_503(on)
+        state.write_text("0")
+        off = await _eventually(lambda: request(app, "GET", "/"), lambda r: r.status != 503)
+        assert off.status == 200, off
+
+
+# markers and built-in exemptions
+
+
+async def forced_off_handler_stays_reachable(subject: Subject) -> None:
+    """A handler marked forced off answers during maintenance."""
+    response = await request(subject.build(enable_maintenance=True), "GET", "/open")
+    assert response.status == 200, response
+    assert response.json() == {"message": "open"}
+
+
+async def forced_on_handler_answers_503_while_maintenance_is_off(subject: Subject) -> None:
+    """A handler marked forced on answers 503 even while maintenance is off."""
+    app = subject.build(enable_maintenance=False)
+    assert_default_503(await request(app, "GET", "/closed"))
+    assert (await request(app, "GET", "/")).status == 200
+
+
+async def unknown_paths_and_methods_keep_404_and_405(subject: Subject) -> None:
+    """A request that no route serves gets the framework's 404/405, not the 503."""
+    app = subject.build(enable_maintenance=True)
+    assert (await request(app, "GET", "/no/such/route")).status == 404
+    assert (await request(app, "DELETE", "/")).status == 405
+
+
+async def the_frameworks_schema_stays_reachable(subject: Subject) -> None:
+    """The framework's own documentation stays reachable during maintenance."""
+    assert subject.schema_path is not None
+    response = await request(subject.build(enable_maintenance=True), "GET", subject.schema_path)
+    assert response.status == 200, response
+
+
+# precedence
+
+
+async def on_override_beats_the_enable_flag(subject: Subject) -> None:
+    """``maintenance_mode_on()`` wins over ``enable_maintenance=False``, not over markers."""
+    backend = MemoryBackend(False)
+    app = subject.build(enable_maintenance=False, backend=backend)
+    async with subject.registry.maintenance_mode_on(backend=backend):
+        assert_default_503(await request(app, "GET", "/"))
+        assert (await request(app, "GET", "/open")).status == 200
+    assert (await request(app, "GET", "/")).status == 200
+
+
+async def off_override_beats_the_enable_flag(subject: Subject) -> None:
+    """``maintenance_mode_off()`` wins over ``enable_maintenance=True``, not over markers."""
+    backend = MemoryBackend(True)
+    app = subject.build(enable_maintenance=True, backend=backend)
+    async with subject.registry.maintenance_mode_off(backend=backend):
+        assert (await request(app, "GET", "/")).status == 200
+        assert_default_503(await request(app, "GET", "/closed"))
+    assert_default_503(await request(app, "GET", "/"))
+
+
+async def exempt_handler_beats_overrides_but_not_a_forced_on_marker(subject: Subject) -> None:
+    """The exempt handler gets the framework's request, only while maintenance is on."""
+    seen: list[object] = []
+
+    def exempt(request_object: Any) -> bool:
+        seen.append(request_object)
+        return bool(request_object.headers.get("x-team") == "yes")
+
+    backend = MemoryBackend(False)
+    app = subject.build(backend=backend, exempt_handler=exempt)
+    assert (await request(app, "GET", "/")).status == 200
+    assert seen == [], "no exemption check while maintenance is off"
+    async with subject.registry.maintenance_mode_on(backend=backend):
+        assert (await request(app, "GET", "/", {"x-team": "yes"})).status == 200
+        assert_default_503(await request(app, "GET", "/"))
+        assert_default_503(await request(app, "GET", "/closed", {"x-team": "yes"}))
+    assert len(seen) == 2, seen
+    for request_object in seen:
+        assert isinstance(request_object, subject.request_type), request_object
+
+
+async def async_exempt_handler(subject: Subject) -> None:
+    """An async exempt handler is awaited."""
+
+    async def exempt(request_object: Any) -> bool:
+        await anyio.lowlevel.checkpoint()
+        return bool(request_object.headers.get("user-agent", "").startswith("Monitoring"))
+
+    app = subject.build(enable_maintenance=True, exempt_handler=exempt)
+    assert (await request(app, "GET", "/", {"user-agent": "Monitoring/2"})).status == 200
+    assert_default_503(await request(app, "GET", "/", {"user-agent": "curl/8"}))
+
+
+async def exempt_paths_match_the_path_the_app_routes_on(subject: Subject) -> None:
+    """``exempt_paths`` exempts the routes under a prefix, and only those."""
+    app = subject.build(enable_maintenance=True, exempt_handler=exempt_paths("/both"))
+    response = await request(app, "GET", "/both")
+    assert response.status == 200, response
+    assert response.json() == {"message": "both"}
+    assert_default_503(await request(app, "GET", "/"))
+    assert_default_503(await request(app, "GET", "/closed"))
+
+
+async def bypass_secret_lets_the_team_through(subject: Subject) -> None:
+    """The ``X-Maintenance-Bypass`` header with the secret lets a request through."""
+    app = subject.build(enable_maintenance=True, bypass_secret=_TEAM_SECRET)
+    assert (await request(app, "GET", "/", {"x-maintenance-bypass": _TEAM_SECRET})).status == 200
+    assert_default_503(await request(app, "GET", "/", {"x-maintenance-bypass": "wrong"}))
+    assert_default_503(await request(app, "GET", "/closed", {"x-maintenance-bypass": _TEAM_SECRET}))
+
+
+# overrides and the module-level API
+
+
+async def nested_overrides_on_the_default_env_backend(subject: Subject) -> None:
+    """Overrides nest on the read-only default backend, and never touch the variable."""
+    app = subject.build()
+    registry = subject.registry
+    with _environ(subject.env_var, None):
+        assert await registry.get_maintenance_mode() is False
+        async with registry.maintenance_mode_on():
+            assert await registry.get_maintenance_mode() is True
+            async with registry.maintenance_mode_on():
+                assert_default_503(await request(app, "GET", "/"))
+            assert await registry.get_maintenance_mode() is True
+            assert_default_503(await request(app, "GET", "/"))
+        assert await registry.get_maintenance_mode() is False
+        assert (await request(app, "GET", "/")).status == 200
+        assert subject.env_var not in os.environ
+
+
+async def override_on_a_file_backend_is_written_and_restored(subject: Subject) -> None:
+    """An override on a writable backend is written through, then restored."""
+    with tempfile.TemporaryDirectory() as directory:
+        state = Path(directory) / "state.txt"
+        backend = LocalFileBackend(state)
+        app = subject.build(backend=backend)
+        async with subject.registry.maintenance_mode_on(backend=backend):
+            assert state.read_text() == "1"
+            assert_default_503(await request(app, "GET", "/"))
+        assert state.read_text() == "0"
+        assert (await request(app, "GET", "/")).status == 200
+
+
+async def set_maintenance_mode_through_the_module_api(subject: Subject) -> None:
+    """``set_maintenance_mode()`` without a backend writes the app's backend."""
+    with tempfile.TemporaryDirectory() as directory:
+        backend = LocalFileBackend(Path(directory) / "state.txt")
+        app = subject.build(backend=backend)
+        # Some frameworks build their middleware at the first call (lifespan or request).
+        assert (await request(app, "GET", "/")).status == 200
+        await subject.registry.set_maintenance_mode(True)
+        assert_default_503(await request(app, "GET", "/"))
+        await subject.registry.set_maintenance_mode(False)
+        assert (await request(app, "GET", "/")).status == 200
+
+
+# responses
+
+
+async def _custom_response(subject: Subject, *, asynchronous: bool) -> None:
+    def build_response(request_object: Any) -> Any:
+        assert isinstance(request_object, subject.request_type), request_object
+        return subject.json_response({"status": "maintenance"}, 503, {"Retry-After": "1800"})
+
+    async def build_response_async(request_object: Any) -> Any:
+        return build_response(request_object)
+
+    handler = build_response_async if asynchronous else build_response
+    app = subject.build(enable_maintenance=True, response_handler=handler)
+    response = await request(app, "GET", "/")
+    assert response.status == 503, response
+    assert response.json() == {"status": "maintenance"}
+    assert response.headers.get("retry-after") == "1800", response
+
+
+async def custom_response_handler(subject: Subject) -> None:
+    """A sync ``response_handler`` gets the framework's request; its response is sent."""
+    await _custom_response(subject, asynchronous=False)
+
+
+async def custom_async_response_handler(subject: Subject) -> None:
+    """An async ``response_handler`` is awaited."""
+    await _custom_response(subject, asynchronous=True)
+
+
+async def response_handler_returning_junk_falls_back_to_the_default(subject: Subject) -> None:
+    """A ``response_handler`` returning something that is not a response: the default 503."""
+    app = subject.build(enable_maintenance=True, response_handler=lambda request_object: 42)
+    assert_default_503(await request(app, "GET", "/"))
+
+
+async def response_handler_raising_falls_back_to_the_default(subject: Subject) -> None:
+    """A ``response_handler`` that raises: the default 503."""
+
+    def broken(request_object: Any) -> Any:
+        raise RuntimeError("template missing")
+
+    app = subject.build(enable_maintenance=True, response_handler=broken)
+    assert_default_503(await request(app, "GET", "/"))
+
+
+async def head_gets_the_headers_without_a_body(subject: Subject) -> None:
+    """``HEAD`` gets the 503's status and headers, without a body."""
+    response = await request(subject.build(enable_maintenance=True), "HEAD", "/both")
+    assert response.status == 503, response
+    assert response.body == b""
+    assert response.headers.get("retry-after") == "3600", response
+
+
+# websockets
+
+
+async def websocket_refused_with_a_503_denial_response(subject: Subject) -> None:
+    """A websocket handshake is refused with the 503 where the server can send one."""
+    sent = await handshake(subject.build(enable_maintenance=True), "/ws")
+    assert [message["type"] for message in sent] == [
+        "websocket.http.response.start",
+        "websocket.http.response.body",
+    ], sent
+    assert sent[0]["status"] == 503
+    assert (b"retry-after", b"3600") in [tuple(header) for header in sent[0]["headers"]]
+
+
+async def websocket_closed_with_1013_without_the_denial_extension(subject: Subject) -> None:
+    """Without the denial extension, the handshake is closed with 1013 (try again later)."""
+    sent = await handshake(subject.build(enable_maintenance=True), "/ws", denial_extension=False)
+    assert sent == [{"type": "websocket.close", "code": 1013, "reason": ""}], sent
+
+
+async def forced_off_websocket_is_accepted(subject: Subject) -> None:
+    """A websocket handler marked forced off is accepted during maintenance."""
+    sent = await handshake(subject.build(enable_maintenance=True), "/ws-open")
+    assert sent[0]["type"] == "websocket.accept", sent
+    assert {"type": "websocket.send", "text": "hello"}.items() <= sent[1].items(), sent
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    env_var_on_gives_the_default_503,
+    env_var_off_lets_requests_through,
+    enable_flag_replaces_the_backend_state,
+    file_backend_written_by_another_writer,
+    forced_off_handler_stays_reachable,
+    forced_on_handler_answers_503_while_maintenance_is_off,
+    unknown_paths_and_methods_keep_404_and_405,
+    the_frameworks_schema_stays_reachable,
+    on_override_beats_the_enable_flag,
+    off_override_beats_the_enable_flag,
+    exempt_handler_beats_overrides_but_not_a_forced_on_marker,
+    async_exempt_handler,
+    exempt_paths_match_the_path_the_app_routes_on,
+    bypass_secret_lets_the_team_through,
+    nested_overrides_on_the_default_env_backend,
+    override_on_a_file_backend_is_written_and_restored,
+    set_maintenance_mode_through_the_module_api,
+    custom_response_handler,
+    custom_async_response_handler,
+    response_handler_returning_junk_falls_back_to_the_default,
+    response_handler_raising_falls_back_to_the_default,
+    head_gets_the_headers_without_a_body,
+    websocket_refused_with_a_503_denial_response,
+    websocket_closed_with_1013_without_the_denial_extension,
+    forced_off_websocket_is_accepted,
+)
+"""Every conformance scenario, in a stable order."""
+
+
+def scenarios_for(subject: Subject) -> tuple[Scenario, ...]:
+    """The scenarios that apply to *subject* (the schema one only if it serves a schema)."""
+    return tuple(
+        scenario
+        for scenario in SCENARIOS
+        if scenario is not the_frameworks_schema_stays_reachable or subject.schema_path
+    )
+
+
+def scenario_id(scenario: Scenario) -> str:
+    """A scenario's name, for test ids."""
+    return scenario.__name__
+
+
+async def run_scenario(subject: Subject, scenario: Scenario) -> None:
+    """Run one scenario from a clean state: the registry reset, the variable unset.
+
+    Raises:
+        AssertionError: where the adapter does not conform.
+    """
+    with _environ(subject.env_var, None):
+        reset(subject.registry)
+        try:
+            await scenario(subject)
+        finally:
+            reset(subject.registry)

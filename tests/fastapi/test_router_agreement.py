@@ -21,11 +21,14 @@ from fastapi_maintenance import (
 )
 from fastapi_maintenance.backends import MemoryBackend
 from maintenance_core.middleware import Receive, Scope, Send
+from starlette.applications import Starlette
+from starlette.endpoints import HTTPEndpoint
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 
 from .helpers import client, is_maintenance
 
@@ -304,3 +307,89 @@ async def test_middleware_around_an_app_it_cannot_see_guards_it_and_warns_once(
     warnings = routing_warnings(caplog)
     assert len(warnings) == 1
     assert "Opaque" in warnings[0]
+
+
+# 3. Markers on the methods of a Starlette HTTPEndpoint.
+
+
+def endpoint_app(endpoint: type[HTTPEndpoint], *, maintenance: bool = True) -> Starlette:
+    return Starlette(
+        routes=[Route("/items", endpoint)],
+        middleware=[Middleware(MaintenanceModeMiddleware, backend=MemoryBackend(maintenance))],
+    )
+
+
+async def test_http_endpoint_method_markers_follow_the_request_method() -> None:
+    class Items(HTTPEndpoint):
+        @force_maintenance_mode_off
+        async def get(self, request: Request) -> PlainTextResponse:
+            return PlainTextResponse("listed")
+
+        async def post(self, request: Request) -> PlainTextResponse:
+            return PlainTextResponse("created")
+
+    async with client(endpoint_app(Items)) as c:
+        assert (await c.get("/items")).text == "listed"
+        assert (await c.head("/items")).status_code == 200  # HEAD is served by get
+        assert is_maintenance(await c.post("/items"))
+        assert (await c.delete("/items")).status_code == 405
+
+
+async def test_http_endpoint_own_head_handler_is_the_one_that_counts() -> None:
+    class Items(HTTPEndpoint):
+        @force_maintenance_mode_off
+        async def get(self, request: Request) -> PlainTextResponse:
+            return PlainTextResponse("listed")
+
+        async def head(self, request: Request) -> PlainTextResponse:
+            return PlainTextResponse("")
+
+    async with client(endpoint_app(Items)) as c:
+        assert (await c.get("/items")).text == "listed"
+        assert (await c.head("/items")).status_code == 503
+
+
+async def test_http_endpoint_class_marker_counts_for_every_method() -> None:
+    @force_maintenance_mode_off
+    class Items(HTTPEndpoint):
+        async def get(self, request: Request) -> PlainTextResponse:
+            return PlainTextResponse("listed")
+
+        def post(self, request: Request) -> PlainTextResponse:
+            return PlainTextResponse("created")
+
+    async with client(endpoint_app(Items)) as c:
+        assert (await c.get("/items")).text == "listed"
+        assert (await c.head("/items")).status_code == 200
+        assert (await c.post("/items")).text == "created"
+        assert (await c.delete("/items")).status_code == 405
+
+
+async def test_http_endpoint_method_marker_beats_the_class_marker() -> None:
+    @force_maintenance_mode_off
+    class Items(HTTPEndpoint):
+        async def get(self, request: Request) -> PlainTextResponse:
+            return PlainTextResponse("listed")
+
+        @force_maintenance_mode_on
+        async def post(self, request: Request) -> PlainTextResponse:
+            return PlainTextResponse("created")
+
+    async with client(endpoint_app(Items)) as c:
+        assert (await c.get("/items")).text == "listed"
+        assert is_maintenance(await c.post("/items"))
+
+
+async def test_http_endpoint_method_forced_on_counts_while_maintenance_is_off() -> None:
+    class Items(HTTPEndpoint):
+        async def get(self, request: Request) -> PlainTextResponse:
+            return PlainTextResponse("listed")
+
+        @force_maintenance_mode_on
+        async def post(self, request: Request) -> PlainTextResponse:
+            return PlainTextResponse("created")
+
+    async with client(endpoint_app(Items, maintenance=False)) as c:
+        assert (await c.get("/items")).text == "listed"
+        assert is_maintenance(await c.post("/items"))
+        assert (await c.delete("/items")).status_code == 405

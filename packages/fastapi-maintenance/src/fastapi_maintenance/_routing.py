@@ -32,6 +32,7 @@ from maintenance_core import NO_ROUTE, PLAIN_ROUTE, ForcedMode, RouteInfo, force
 from maintenance_core.middleware import Scope
 from starlette._utils import get_route_path
 from starlette.applications import Starlette
+from starlette.endpoints import HTTPEndpoint
 from starlette.routing import Match, Route, Router
 from starlette.staticfiles import StaticFiles
 
@@ -54,8 +55,15 @@ _MAX_MOUNT_DEPTH = 16
 _MAX_WRAPPER_DEPTH = 32
 
 
-def _route_info(endpoint: object, docs_endpoints: frozenset[int]) -> RouteInfo:
+def _route_info(endpoint: object, docs_endpoints: frozenset[int], scope: Scope) -> RouteInfo:
     forced = forced_mode_of(endpoint)
+    if isinstance(endpoint, type) and issubclass(endpoint, HTTPEndpoint):
+        # The class dispatches to one of its methods: that method is the endpoint, and
+        # its marker is more precise than the class's.
+        handler = _handler_of(endpoint, scope["method"])
+        if handler is None:
+            return NO_ROUTE  # the class answers 405 itself
+        forced = forced_mode_of(handler) or forced
     if forced is ForcedMode.ON:
         return _FORCED_ON
     if forced is ForcedMode.OFF:
@@ -63,6 +71,23 @@ def _route_info(endpoint: object, docs_endpoints: frozenset[int]) -> RouteInfo:
     if id(endpoint) in docs_endpoints:
         return _EXEMPT
     return PLAIN_ROUTE
+
+
+def _handler_of(endpoint: type[HTTPEndpoint], method: str) -> object | None:
+    """The method HTTPEndpoint.dispatch calls for *method*: HEAD falls back to ``get``."""
+    name = "get" if method == "HEAD" and not hasattr(endpoint, "head") else method.lower()
+    return getattr(endpoint, name, None)
+
+
+def _forced_on(endpoint: object) -> bool:
+    """Whether *endpoint*, or any method an HTTPEndpoint class dispatches to, is forced on."""
+    if forced_mode_of(endpoint) is ForcedMode.ON:
+        return True
+    if isinstance(endpoint, type) and issubclass(endpoint, HTTPEndpoint):
+        return any(
+            forced_mode_of(getattr(endpoint, name, None)) is ForcedMode.ON for name in dir(endpoint)
+        )
+    return False
 
 
 def _router_of(app: object) -> Router | None:
@@ -162,9 +187,9 @@ class _RouterIndex:
         self.unseen = tuple(app for app in opaque if not isinstance(app, StaticFiles))
         # Whether a request could be forced into maintenance here while it is off:
         # when no endpoint of the app is, such requests need no lookup at all.
-        self.forced_on = any(
-            forced_mode_of(endpoint) is ForcedMode.ON for _, endpoint, _ in entries
-        ) or any(forced_mode_of(app) is ForcedMode.ON for app in opaque)
+        self.forced_on = any(_forced_on(endpoint) for _, endpoint, _ in entries) or any(
+            forced_mode_of(app) is ForcedMode.ON for app in opaque
+        )
         # FastAPI 0.16x frontend routes, tried after everything else: knowing there are
         # none spares unmatched requests the redirect check, which only matters before them.
         low_priority = getattr(router, "_iter_low_priority_routes", None)
@@ -335,7 +360,7 @@ class RouteResolver:
         endpoint = child_scope.get("endpoint")
         target = index.targets.get(id(endpoint))
         if target is None:
-            return _route_info(endpoint, index.docs_endpoints)
+            return _route_info(endpoint, index.docs_endpoints, scope)
         if depth >= _MAX_MOUNT_DEPTH:
             return PLAIN_ROUTE
         sub_router, app = target
@@ -362,5 +387,5 @@ def _resolve_low_priority(router: Router, index: _RouterIndex, scope: Scope) -> 
     probe.pop("fastapi", None)
     match, child_scope, *_ = router._match_low_priority(probe)  # type: ignore[attr-defined]
     if match is Match.FULL:
-        return _route_info(child_scope.get("endpoint"), index.docs_endpoints)
+        return _route_info(child_scope.get("endpoint"), index.docs_endpoints, probe)
     return NO_ROUTE

@@ -3,12 +3,19 @@
 Litestar runs app middleware after routing, with the handler in
 ``scope["route_handler"]``: requests for unknown paths or methods never reach
 the middleware, so they keep Litestar's 404/405 without any lookup here.
+
+By then Litestar has replaced ``scope["path"]`` with the path it routed on
+(without ``root_path``, with ``//`` collapsed and no trailing ``/``), and for a
+mounted ASGI app (``@asgi(..., is_mount=True)``) with the path *below* the
+mount (``/legacy/health`` becomes ``/health/``). :meth:`routing_path` puts the
+mount path back, so exemptions match the path the client sent.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import unquote
 
 from litestar.connection import ASGIConnection, Request, WebSocket
 from litestar.handlers.base import BaseRouteHandler
@@ -79,12 +86,31 @@ def _route_info(handler: BaseRouteHandler) -> RouteInfo:
     return PLAIN_ROUTE
 
 
+def _litestar_normal(path: str) -> str:
+    # What litestar.utils.normalize_path does before routing.
+    return "/" + "/".join(segment for segment in path.split("/") if segment)
+
+
+def _closest_to_raw_path(scope: Scope, candidates: list[str]) -> str:
+    """Of the paths a handler mounted at several paths may have been reached at, the
+    one the client sent (``raw_path``, which may carry a root path in front)."""
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes) and raw:
+        sent = _litestar_normal(unquote(raw.split(b"?", 1)[0].decode("latin-1")))
+        for candidate in sorted(candidates, key=len, reverse=True):
+            normal = _litestar_normal(candidate)
+            if sent == normal or sent.endswith(normal if normal != "/" else ""):
+                return candidate
+    return candidates[0]
+
+
 class LitestarAdapter(Adapter):
     """Handler markers, request objects and responses for Litestar apps."""
 
     def __init__(self) -> None:
         # Handlers are fixed once the app is built: their route info is worked out once.
         self._known: dict[int, tuple[BaseRouteHandler, RouteInfo]] = {}
+        self._mounts: dict[int, tuple[BaseRouteHandler, tuple[str, ...]]] = {}
 
     def resolve_route(self, scope: Scope) -> RouteInfo:
         handler = scope.get("route_handler")
@@ -96,6 +122,38 @@ class LitestarAdapter(Adapter):
         info = _route_info(handler)
         self._known[id(handler)] = (handler, info)
         return info
+
+    def routing_path(self, scope: Scope) -> str:
+        """The path Litestar routed on: ``scope["path"]``, with the mount path put
+        back in front for a mounted ASGI app."""
+        path: str = scope.get("path") or "/"
+        handler = scope.get("route_handler")
+        if handler is None or not getattr(handler, "is_mount", False):
+            return path
+        rest = path.rstrip("/")  # Litestar adds a "/" below a mount, never to a routed path
+        candidates = [
+            mount + rest if mount != "/" else "/" + rest.lstrip("/")
+            for mount in self._mount_paths(scope, handler)
+        ]
+        if len(candidates) == 1:
+            return candidates[0]
+        return _closest_to_raw_path(scope, candidates) if candidates else path
+
+    def _mount_paths(self, scope: Scope, handler: BaseRouteHandler) -> tuple[str, ...]:
+        """The full paths *handler* is mounted at, from the app's routes; worked out once."""
+        known = self._mounts.get(id(handler))
+        if known is not None and known[0] is handler:
+            return known[1]
+        app = scope.get("litestar_app") or scope.get("app")
+        mounts = tuple(
+            sorted(
+                route.path
+                for route in getattr(app, "routes", ())
+                if getattr(route, "route_handler", None) is handler
+            )
+        )
+        self._mounts[id(handler)] = (handler, mounts)
+        return mounts
 
     def connection(
         self, scope: Scope, receive: Receive, send: Send

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar, Token
+from typing import Any
+
+from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.plugins import InitPlugin
 from maintenance_core.bypass import DEFAULT_COOKIE_MAX_AGE
 from maintenance_core.config import MaintenanceConfig
 from maintenance_core.decision import StateErrorPolicy
 
+from ._state import registry
 from .backends import StateBackend
 from .middleware import ExemptHandler, MaintenanceModeMiddleware, ResponseHandler
 
@@ -22,6 +29,11 @@ class MaintenancePlugin(InitPlugin):
     first in the app's middleware list, so no other middleware of the app runs
     for a request answered with the maintenance response. The arguments are the
     middleware's.
+
+    The plugin also binds the app's backend while the app starts and stops
+    (its ``lifespan`` managers, ``on_startup`` and ``on_shutdown`` hooks), so
+    ``get_maintenance_mode()`` and the other module-level functions called
+    there use this app's backend, even with several apps in one process.
 
     Attributes:
         config: the options, as a :class:`~litestar_maintenance.MaintenanceConfig`.
@@ -51,7 +63,28 @@ class MaintenancePlugin(InitPlugin):
             on_state_error=on_state_error,
         )
         self.config = self.middleware.config
+        # The token of the lifespan's binding, in the context of the lifespan it binds.
+        self._bound: ContextVar[Token[Any] | None] = ContextVar(
+            "litestar_maintenance_lifespan", default=None
+        )
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.middleware.insert(0, self.middleware)
+        # Litestar enters the lifespan managers first, then runs on_startup; at
+        # shutdown it leaves the managers, then runs on_shutdown. The first manager
+        # binds and the last on_shutdown hook unbinds, so all of them see the backend.
+        app_config.lifespan.insert(0, self._bind_lifespan)
+        app_config.on_shutdown.append(self._unbind_lifespan)
         return app_config
+
+    @asynccontextmanager
+    async def _bind_lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        if self._bound.get() is None:
+            self._bound.set(registry.bind(self.middleware.guard.backend))
+        yield
+
+    def _unbind_lifespan(self) -> None:
+        token = self._bound.get()
+        if token is not None:
+            self._bound.set(None)
+            registry.unbind(token)

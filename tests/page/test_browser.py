@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import struct
 import subprocess
 import zlib
@@ -14,7 +15,14 @@ import pytest
 from tests.page.apps.page_app import MESSAGE
 from tests.support.servers import uvicorn_server
 
-CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def _find_browser() -> str | None:
+    return next((found for name in BROWSER_NAMES if (found := shutil.which(name))), None)
+
+
+CHROMIUM = _find_browser()
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WIDTH, HEIGHT = 390, 844
 
@@ -26,10 +34,10 @@ def served() -> Iterator[str]:
 
 
 def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    if not CHROMIUM.exists():
+    if CHROMIUM is None:
         pytest.fail(
-            f"{CHROMIUM} not found: install the Debian package 'chromium' "
-            "(apt-get install -y chromium; .ci/run does it through SYSTEM_PACKAGES)."
+            f"no headless browser on PATH (looked for {', '.join(BROWSER_NAMES)}): install "
+            "the Debian package 'chromium' (./scripts/test does it, see scripts/lib.sh)."
         )
     profile = tmp_path / "profile"
     profile.mkdir(exist_ok=True)

@@ -190,7 +190,7 @@ def routing_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         record.getMessage()
         for record in caplog.records
-        if record.name == "fastapi_maintenance" and record.levelno == logging.WARNING
+        if record.name == "fastapi_maintenance.routing" and record.levelno == logging.WARNING
     ]
 
 

@@ -44,7 +44,7 @@ except ImportError:  # pragma: no cover - depends on the installed FastAPI
 
 __all__ = ["RouteResolver"]
 
-logger = logging.getLogger("fastapi_maintenance")
+logger = logging.getLogger("fastapi_maintenance.routing")
 
 Matcher = Callable[[Scope], "tuple[Match, Scope]"]
 

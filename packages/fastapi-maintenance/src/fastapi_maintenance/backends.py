@@ -20,11 +20,8 @@ from maintenance_core.backends import (
 )
 from maintenance_core.backends import EnvVarBackend as _CoreEnvVarBackend
 
-# RedisBackend needs the optional redis package: it is imported only when asked for.
-from maintenance_core.backends import __getattr__ as __getattr__
-
 if TYPE_CHECKING:
-    pass
+    from maintenance_core.backends.redis import RedisBackend as RedisBackend
 
 # RedisBackend is left out of __all__ so that a star import works without the redis extra.
 __all__ = [
@@ -47,3 +44,13 @@ class EnvVarBackend(_CoreEnvVarBackend):
 
     default_var_name: ClassVar[str] = MAINTENANCE_MODE_ENV_VAR_NAME
     log_namespace: ClassVar[str | None] = "fastapi_maintenance"
+
+
+def __getattr__(name: str) -> object:
+    # RedisBackend needs the optional redis package: it is imported only when asked for,
+    # and a missing package is reported with this package's extra.
+    if name == "RedisBackend":
+        from maintenance_core._extras import redis_backend_class
+
+        return redis_backend_class("fastapi-maintenance")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,7 +16,7 @@ from .conftest import OTHER_SECRET, SECRET
 pytestmark = pytest.mark.anyio
 
 PARAM = "maintenance_bypass"
-# <expiry>.<token>.<signature>, both unpadded urlsafe base64 of 32 bytes.
+# <issued>.<token>.<mac>, both unpadded urlsafe base64 of 32 bytes.
 COOKIE_VALUE = re.compile(r"^(\d{1,12})\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$")
 DEFAULT_MAX_AGE = 12 * 3600
 
@@ -55,8 +55,8 @@ async def test_param_answers_a_redirect_setting_the_cookie(framework: str) -> No
     assert attributes == [f"Max-Age={DEFAULT_MAX_AGE}", "Path=/", "HttpOnly", "SameSite=Lax"]
     match = COOKIE_VALUE.match(value)
     assert match is not None, value
-    expires = int(match.group(1))
-    assert before + DEFAULT_MAX_AGE - 1 <= expires <= time.time() + DEFAULT_MAX_AGE + 1
+    issued = int(match.group(1))
+    assert int(before) <= issued <= time.time()
 
 
 async def test_cookie_is_secure_over_https(framework: str) -> None:
@@ -243,7 +243,8 @@ async def test_cookie_max_age_is_configurable(framework: str) -> None:
     assert attributes[0] == "Max-Age=60"
     match = COOKIE_VALUE.match(value)
     assert match is not None
-    assert before + 59 <= int(match.group(1)) <= time.time() + 61
+    # The cookie holds when it was issued; the max age is applied when it is checked.
+    assert int(before) <= int(match.group(1)) <= time.time()
 
 
 @pytest.mark.parametrize(

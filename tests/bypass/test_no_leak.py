@@ -31,7 +31,7 @@ from starlette.testclient import WebSocketDenialResponse
 from starlette.websockets import WebSocketDisconnect as StarletteDisconnect
 
 from .apps import build
-from .conftest import OTHER_SECRET, SECRET, cookie_for
+from .conftest import OTHER_SECRET, SECRET, cookie_for, stored_cookie
 
 pytestmark = pytest.mark.anyio
 
@@ -128,7 +128,7 @@ async def run_http_flows(recorder: Recorder, secret: str, wrong: str) -> None:
         (f"/items?{PARAM}={secret}", {HEADER: secret}),
         ("/items", {"Cookie": f"maintenance_bypass={valid_cookie}"}),
         ("/items", {"Cookie": "maintenance_bypass=1.forged.cookie"}),
-        ("/items", {"Cookie": f"maintenance_bypass={cookie_for(secret, ttl=10**8)}"}),
+        ("/items", {"Cookie": f"maintenance_bypass={cookie_for(secret, age=10**8)}"}),
         ("/items", {"Cookie": f"maintenance_bypass={secret}"}),
         ("/closed", {HEADER: secret}),
         (f"/closed?{PARAM}={secret}", None),
@@ -141,23 +141,64 @@ async def run_http_flows(recorder: Recorder, secret: str, wrong: str) -> None:
     await recorder.get(f"/items?{PARAM}={secret}&x=1", keep_cookies=True)
 
 
-def run_websocket_flows(framework: str, app: Any, secret: str) -> None:
+WS_REFUSALS = (StarletteDisconnect, WebSocketDenialResponse, LitestarDisconnect)
+
+
+def refusal_text(refused: BaseException) -> bytes:
+    """What a refused handshake shows the client: a denial response (status, headers,
+    body; Starlette's client offers the extension) or a close (code and reason)."""
+    if isinstance(refused, WebSocketDenialResponse):
+        # Not an httpx.Response of *this* httpx: Starlette's client has its own.
+        assert refused.status_code == 503
+        assert refused.json() == {"detail": "Service temporarily unavailable due to maintenance"}
+        headers = b"\n".join(name + b": " + value for name, value in refused.headers.raw)
+        return refused.content + b"\n" + headers
+    assert getattr(refused, "code", None) == 1013, repr(refused)
+    parts = [
+        str(getattr(refused, "reason", "")),
+        str(getattr(refused, "detail", "")),
+        repr(refused.args),
+        str(refused),
+    ]
+    return "\n".join(parts).encode()
+
+
+def run_websocket_flows(framework: str, app: Any, secret: str, cookie: str) -> list[bytes]:
+    """Handshakes with and without the secret; each must end as expected, and what every
+    refusal shows the client is returned, to look for the secret in it."""
     client_class: Any = StarletteTestClient if framework == "fastapi" else LitestarTestClient
-    refusals = (StarletteDisconnect, WebSocketDenialResponse, LitestarDisconnect)
+    bypass_cookie = {"Cookie": f"maintenance_bypass={cookie}"}
+    cases: list[tuple[str, dict[str, str], str]] = [
+        ("/ws", {HEADER: secret}, "hello"),
+        ("/ws", bypass_cookie, "hello"),
+        ("/ws", {}, "refused"),
+        ("/ws", {HEADER: secret[:-1] + "!"}, "refused"),
+        ("/ws", {HEADER: f"  {secret}x"}, "refused"),
+        ("/ws", {"Cookie": f"maintenance_bypass={secret}"}, "refused"),
+        (f"/ws?{PARAM}={secret}", {}, "refused"),
+        ("/ws-closed", {HEADER: secret}, "refused"),
+        ("/ws-closed", bypass_cookie, "refused"),
+    ]
+    shown: list[bytes] = []
     with client_class(app) as client:
-        for path, headers in [
-            ("/ws", {HEADER: secret}),
-            ("/ws", {}),
-            (f"/ws?{PARAM}={secret}", {}),
-            ("/ws-closed", {HEADER: secret}),
-        ]:
+        for path, headers, expected in cases:
             try:
                 with client.websocket_connect(path, headers=dict(headers)) as ws:
-                    ws.receive_text()
-            except refusals as refused:
-                if isinstance(refused, httpx.Response):  # Starlette's denial response
-                    blob = refused.content + b"".join(v for _, v in refused.headers.raw)
-                    assert secret.encode() not in blob
+                    outcome = str(ws.receive_text())
+            except WS_REFUSALS as refused:
+                outcome = "refused"
+                shown.append(refusal_text(refused))
+            assert outcome == expected, (path, sorted(headers))
+    assert len(shown) == sum(expected == "refused" for _, _, expected in cases)
+    return shown
+
+
+def assert_not_in_refusals(shown: list[bytes], *secrets: str) -> None:
+    assert shown
+    for text in shown:
+        for secret in secrets:
+            assert secret.encode() not in text, text[:300]
+            assert secret.encode().lower() not in text.lower()
 
 
 async def test_middleware_secret_is_never_logged_or_sent(
@@ -165,10 +206,17 @@ async def test_middleware_secret_is_never_logged_or_sent(
 ) -> None:
     app = build(framework, enable_maintenance=True, bypass_secret=SECRET)
     recorder = Recorder(app)
+    secure = Recorder(app, "https://testserver")
     await run_http_flows(recorder, SECRET, OTHER_SECRET)
-    await run_http_flows(Recorder(app, "https://testserver"), SECRET, OTHER_SECRET)
-    run_websocket_flows(framework, app, SECRET)
+    await run_http_flows(secure, SECRET, OTHER_SECRET)
+    shown = run_websocket_flows(framework, app, SECRET, cookie_for(SECRET))
     recorder.assert_no_secret_sent(SECRET)
+    secure.assert_no_secret_sent(SECRET)
+    # The https flows were answered (a redirect with a Secure cookie among them).
+    assert any("Secure" in r.headers.get("set-cookie", "") for r in secure.responses), (
+        "the https flows set no Secure cookie"
+    )
+    assert_not_in_refusals(shown, SECRET)
     assert_no_secret_logged(records, SECRET)
 
 
@@ -180,14 +228,20 @@ async def test_stored_secret_and_its_hash_are_never_logged_or_sent(
     await LocalFileBackend(path).set_state(MaintenanceState(True, bypass=stored))
     app = build(framework, backend=LocalFileBackend(path, check_interval=0), bypass_secret=SECRET)
     recorder = Recorder(app)
+    secure = Recorder(app, "https://testserver")
     await run_http_flows(recorder, OTHER_SECRET, "not-the-stored-secret-at-all")
     await run_http_flows(recorder, SECRET, "not-the-stored-secret-at-all")
-    run_websocket_flows(framework, app, OTHER_SECRET)
-    _, salt, digest, token_digest = stored.split("$")
-    recorder.assert_no_secret_sent(SECRET, OTHER_SECRET, stored, salt, digest, token_digest)
+    await run_http_flows(secure, OTHER_SECRET, "not-the-stored-secret-at-all")
+    shown = run_websocket_flows(framework, app, OTHER_SECRET, stored_cookie(stored, OTHER_SECRET))
+    shown += run_websocket_flows(framework, app, SECRET, cookie_for(SECRET))
+    parts = stored.split("$")[4:]  # salt, verifier, token digest, cookie key
+    hidden = (SECRET, OTHER_SECRET, stored, *parts)
+    recorder.assert_no_secret_sent(*hidden)
+    secure.assert_no_secret_sent(*hidden)
+    assert_not_in_refusals(shown, *hidden)
     assert_no_secret_logged(records, SECRET, OTHER_SECRET)
     for record in records:
-        for part in (salt, digest, token_digest):
+        for part in parts:
             assert part not in record_text(record)
 
 
@@ -230,8 +284,9 @@ async def test_failures_while_sending_the_secret_log_no_secret(
         await recorder.get(f"/items?{PARAM}={SECRET}&x=1", keep_cookies=True)
     ).status_code == 200
     await run_http_flows(recorder, SECRET, OTHER_SECRET)
-    run_websocket_flows(framework, app, SECRET)
+    shown = run_websocket_flows(framework, app, SECRET, cookie_for(SECRET))
     recorder.assert_no_secret_sent(SECRET)
+    assert_not_in_refusals(shown, SECRET)
     assert_no_secret_logged(records, SECRET)
     # The failures were logged (so the check above looked at real failure logs).
     messages = [
@@ -266,16 +321,23 @@ def test_construction_errors_do_not_echo_the_secret(records: list[logging.LogRec
 # --- a corrupt stored state holding a bypass hash ------------------------------------------
 
 STORED = hash_secret(SECRET)
-SCHEME, SALT, DIGEST, TOKEN_DIGEST = STORED.split("$")
+SCHEME, N, R, P, SALT, DIGEST, TOKEN_DIGEST, COOKIE_KEY = STORED.split("$")
+COST = f"{SCHEME}${N}${R}${P}"
 CORRUPT_STATES = {
     "truncated": f'{{"on":true,"bypass":"{STORED}"',
     "on-not-a-boolean": f'{{"on":"yes","bypass":"{STORED}"}}',
     "trailing-comma-and-spaces": f'\n  {{"on": true, "bypass": "{STORED}",}}\n',
-    "hash-of-the-earlier-3-part-form": f'{{"on":true,"bypass":"{SCHEME}${SALT}${DIGEST}"}}',
-    "hash-digest-cut-short": (
-        f'{{"on":true,"bypass":"{SCHEME}${SALT}${DIGEST[:-4]}${TOKEN_DIGEST}"}}'
+    "hash-without-its-cookie-key": (
+        f'{{"on":true,"bypass":"{COST}${SALT}${DIGEST}${TOKEN_DIGEST}"}}'
     ),
-    "hash-digest-not-base64": f'{{"on":true,"bypass":"{SCHEME}${SALT}${DIGEST}$A"}}',
+    "hash-digest-cut-short": (
+        f'{{"on":true,"bypass":"{COST}${SALT}${DIGEST[:-4]}${TOKEN_DIGEST}${COOKIE_KEY}"}}'
+    ),
+    "hash-digest-not-base64": (f'{{"on":true,"bypass":"{COST}${SALT}${DIGEST}${TOKEN_DIGEST}$A"}}'),
+    "hash-cost-out-of-range": (
+        f'{{"on":true,"bypass":"{SCHEME}$1073741824${R}${P}${SALT}${DIGEST}${TOKEN_DIGEST}'
+        f'${COOKIE_KEY}"}}'
+    ),
     "bypass-not-a-string": f'{{"on":true,"bypass":["{STORED}"]}}',
     "bad-window-end": f'{{"on":true,"end":"tomorrow","bypass":"{STORED}"}}',
     # An editor's UTF-8 byte order mark in front of a broken object.
@@ -291,7 +353,7 @@ def test_a_byte_order_mark_before_a_valid_state_is_tolerated() -> None:
 
 
 def assert_no_hash_in(text: str) -> None:
-    for part in (SALT, DIGEST, TOKEN_DIGEST, DIGEST[:16], TOKEN_DIGEST[:16]):
+    for part in (SALT, DIGEST, TOKEN_DIGEST, COOKIE_KEY, DIGEST[:16], COOKIE_KEY[:16]):
         assert part not in text, f"a part of the stored hash is shown: {text[:300]}"
 
 
@@ -305,7 +367,7 @@ async def test_a_corrupt_json_state_holding_a_hash_is_not_echoed(
         MaintenanceState.from_text(raw)
     assert_no_hash_in(str(raised.value))
     assert_no_hash_in(repr(raised.value))
-    assert f"<a JSON object of {len(raw)} characters>" in str(raised.value)
+    assert f"Invalid maintenance state value ({len(raw)} characters)" in str(raised.value)
 
     path = tmp_path / "state.json"
     path.write_text(raw, encoding="utf-8")
@@ -315,14 +377,14 @@ async def test_a_corrupt_json_state_holding_a_hash_is_not_echoed(
     await recorder.get("/items", {HEADER: OTHER_SECRET})
     await recorder.get("/items", {"Cookie": f"maintenance_bypass={cookie_for(SECRET)}"})
     await recorder.get(f"/items?{PARAM}={SECRET}")
-    recorder.assert_no_secret_sent(STORED, SALT, DIGEST, TOKEN_DIGEST)
+    recorder.assert_no_secret_sent(STORED, SALT, DIGEST, TOKEN_DIGEST, COOKIE_KEY)
     own = [r for r in records if not r.name.startswith(CLIENT_LOGGERS)]
     for record in own:
         assert_no_hash_in(record_text(record))
     # The failure was logged, naming the problem without the content.
     messages = [r.getMessage() for r in own]
     [logged] = [m for m in messages if "Cannot read the maintenance state" in m]
-    assert f"<a JSON object of {len(raw)} characters>" in logged
+    assert f"Invalid maintenance state value ({len(raw)} characters)" in logged
 
 
 @pytest.mark.parametrize("case", ["truncated", "utf8-bom"])
@@ -344,4 +406,4 @@ def test_cli_status_on_a_corrupt_state_does_not_echo_the_hash(tmp_path: Path, ca
     assert done.returncode != 0, output
     assert "Invalid maintenance state value" in output
     assert_no_hash_in(output)
-    assert f"<a JSON object of {len(raw)} characters>" in output
+    assert f"Invalid maintenance state value ({len(raw)} characters)" in output

@@ -24,24 +24,20 @@ import redis
 import redis.asyncio as aioredis
 from maintenance_core.backends import LocalFileBackend
 from maintenance_core.backends.redis import RedisBackend
-from maintenance_core.bypass import (
-    DEFAULT_COOKIE_MAX_AGE,
-    BypassKey,
-    hash_secret,
-    make_cookie_value,
-)
+from maintenance_core.bypass import DEFAULT_COOKIE_MAX_AGE, BypassKey, hash_secret
 from maintenance_core.state import MaintenanceState
 
 from tests.support.redis_server import RedisServer, RedisServerMissingError, find_redis_server
 
 from .apps import FRAMEWORKS, build, client_for
-from .conftest import OTHER_SECRET, SECRET, cookie_for
+from .conftest import OTHER_SECRET, SECRET, stored_cookie
 
 pytestmark = pytest.mark.anyio
 
 BIN = Path(sys.executable).parent
 HEADER = "X-Maintenance-Bypass"
-CONTEXT = b"maintenance-bypass-cookie-v1"
+CONTEXT = b"maintenance-bypass-v2"
+MAC_CONTEXT = b"maintenance-bypass-v2 cookie\x00"
 sha256 = hashlib.sha256
 _STYLE_VARS = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "CLICOLOR_FORCE", "COLUMNS")
 
@@ -58,7 +54,7 @@ async def cli(*args: str | os.PathLike[str], script: str = "fastapi-maintenance"
     assert done.returncode == 0, output
     for secret in (SECRET, OTHER_SECRET):
         assert secret not in output
-    assert "sha256$" not in output  # nor the stored hash
+    assert "scrypt$" not in output  # nor the stored hash
     return output
 
 
@@ -111,13 +107,14 @@ async def test_cli_secret_lets_the_team_through_and_off_on_removes_it(tmp_path: 
     text = path.read_text()
     assert SECRET not in text
     stored = stored_hash(path)
-    scheme, salt, digest, token_digest = stored.split("$")
-    assert scheme == "sha256"
-    assert digest != b64(hashlib.sha256(SECRET.encode()).digest())  # salted, not bare
-    token = real_token(SECRET)
-    assert token_digest != b64(hashlib.sha256(token).digest())  # the token's: salted too
+    scheme, n, r, p, salt, verifier, token_check, cookie_key = stored.split("$")
+    assert (scheme, n, r, p) == ("scrypt", "16384", "8", "1")
+    assert verifier != b64(hashlib.sha256(SECRET.encode()).digest())  # not a bare digest
+    token = real_token(SECRET, stored)
+    assert token_check == b64(hashlib.sha256(token).digest())
     assert b64(token) not in stored  # the token itself is not stored
-    assert len(salt) >= 16
+    assert len(unb64(salt)) == 16
+    assert len(unb64(cookie_key)) == 32
 
     apps = file_apps(path)  # no bypass_secret: only the stored one
     cookies: dict[str, str] = {}
@@ -127,7 +124,7 @@ async def test_cli_secret_lets_the_team_through_and_off_on_removes_it(tmp_path: 
         assert await with_secret(app, OTHER_SECRET) == 503, framework
         cookies[framework] = await mint_cookie(app, SECRET)
         assert await with_cookie(app, cookies[framework]) == 200, framework
-    # A cookie carries the token derived from the secret: each app takes the other's.
+    # The apps share the stored cookie key: each app takes the other's cookie.
     fastapi_app, litestar_app = apps["fastapi"], apps["litestar"]
     assert await with_cookie(litestar_app, cookies["fastapi"]) == 200
     assert await with_cookie(fastapi_app, cookies["litestar"]) == 200
@@ -152,24 +149,23 @@ async def test_cli_secret_lets_the_team_through_and_off_on_removes_it(tmp_path: 
         assert "set-cookie" not in response.headers
 
 
-async def test_a_new_secret_invalidates_older_cookies_the_same_one_keeps_them(
-    tmp_path: Path,
-) -> None:
+async def test_storing_a_secret_again_invalidates_older_cookies(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     await cli("on", "--backend", "file", "--file-path", path, "--secret", SECRET)
     first_hash = stored_hash(path)
     apps = file_apps(path)
     first = {fw: await mint_cookie(app, SECRET) for fw, app in apps.items()}
 
-    # The same secret again: a new salt, so a new stored hash, but the same secret, so
-    # the same cookie token: cookies already issued keep working.
+    # The same secret again: a new salt and a new cookie key, so a new stored hash:
+    # the secret still works, cookies issued before do not.
     await cli("on", "--backend", "file", "--file-path", path, "--secret", SECRET)
     assert stored_hash(path) != first_hash
     second = {}
     for framework, app in apps.items():
-        assert await with_cookie(app, first[framework]) == 200, framework
+        assert await with_cookie(app, first[framework]) == 503, framework
         assert await with_secret(app, SECRET) == 200, framework
         second[framework] = await mint_cookie(app, SECRET)
+        assert await with_cookie(app, second[framework]) == 200, framework
 
     # A new secret: the old one and every cookie made for it are refused.
     await cli("on", "--backend", "file", "--file-path", path, "--secret", OTHER_SECRET)
@@ -216,41 +212,14 @@ async def test_stored_secret_is_ignored_while_the_state_is_off(
     assert "set-cookie" not in response.headers
 
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
-async def test_cookies_carry_between_secret_sources(framework: str, tmp_path: Path) -> None:
-    """A cookie is made for a secret, not for where the secret is configured: one
-    issued by an app given ``bypass_secret=`` opens an app that has the same secret
-    stored with the state, and the other way round."""
-    path = tmp_path / "state.json"
-    await LocalFileBackend(path).set_state(MaintenanceState(True, bypass=hash_secret(SECRET)))
-    stored_app = build(framework, backend=LocalFileBackend(path, check_interval=0))
-    given_app = build(framework, enable_maintenance=True, bypass_secret=SECRET)
-    other_app = build(framework, enable_maintenance=True, bypass_secret=OTHER_SECRET)
-
-    from_stored = await mint_cookie(stored_app, SECRET)
-    from_given = await mint_cookie(given_app, SECRET)
-    assert await with_cookie(given_app, from_stored) == 200
-    assert await with_cookie(stored_app, from_given) == 200
-    # Another secret's app takes neither.
-    assert await with_cookie(other_app, from_stored) == 503
-    assert await with_cookie(other_app, from_given) == 503
-    # An app with both sources, the stored one for another secret: SECRET's cookies
-    # still pass through its bypass_secret.
-    await LocalFileBackend(path).set_state(MaintenanceState(True, bypass=hash_secret(OTHER_SECRET)))
-    both = build(framework, backend=LocalFileBackend(path, check_interval=0), bypass_secret=SECRET)
-    assert await with_cookie(both, from_stored) == 200
-    assert await with_cookie(both, await mint_cookie(other_app, OTHER_SECRET)) == 200
-    # And a cookie made for the stored secret stops working when it is revoked.
-    other_cookie = cookie_for(OTHER_SECRET)
-    assert await with_cookie(stored_app, other_cookie) == 200
-    await LocalFileBackend(path).set_state(MaintenanceState(True))
-    assert await with_cookie(stored_app, other_cookie) == 503
-    assert await with_cookie(stored_app, from_stored) == 503
-
-
-def real_token(secret: str) -> bytes:
-    """The documented cookie token: HMAC-SHA256(secret, "maintenance-bypass-cookie-v1")."""
-    return hmac.new(secret.encode(), CONTEXT, hashlib.sha256).digest()
+def real_token(secret: str, stored: str) -> bytes:
+    """The documented cookie token of a stored secret: HMAC-SHA256(root, b"cookie token\\x01"),
+    root = scrypt(secret, salt, n, r, p, 32)."""
+    _, n, r, p, salt, _, _, _ = stored.split("$")
+    root = hashlib.scrypt(
+        secret.encode(), salt=unb64(salt), n=int(n), r=int(r), p=int(p), dklen=32, maxmem=2**26
+    )
+    return hmac.new(root, b"cookie token\x01", sha256).digest()
 
 
 def b64(data: bytes) -> str:
@@ -261,57 +230,62 @@ def unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def self_signed(token: bytes, expires: int) -> str:
-    """What anyone holding *token* can make: the documented recipe, run by hand."""
-    return f"{expires}.{b64(token)}.{b64(hmac.new(token, str(expires).encode(), sha256).digest())}"
+def signed(key: bytes, token: bytes, issued: int) -> str:
+    """The documented cookie recipe, run by hand: <issued>.<token>.<mac>."""
+    token_text = b64(token)
+    message = MAC_CONTEXT + str(issued).encode() + b"." + token_text.encode()
+    return f"{issued}.{token_text}.{b64(hmac.new(key, message, sha256).digest())}"
 
 
-def mint_attempts(stored: str, expires: int) -> list[str]:
+def mint_attempts(stored: str, issued: int) -> list[str]:
     """Every plausible cookie made from the stored hash alone.
 
-    The material: the salt, both digests (raw, as stored text, joined with the salt),
-    the whole stored string. Each piece, and what one HMAC or SHA-256 step makes of
-    it (the earlier design keyed cookies with HMAC(digest, context)), is tried as the
-    token and, independently, as the key of the signature; then as the secret given
-    to ``make_cookie_value``; then in the earlier 2-part form.
+    The material: the salt, the verifier, the token's digest and the cookie key
+    (raw, as stored text, joined), the whole stored string. Each piece, and what
+    one HMAC or SHA-256 step makes of it, is tried as the token, with the MAC made
+    with the stored cookie key (the right key: only the token is missing) and with
+    each piece as the key; then in the earlier 3-part recipe (the token as its
+    own key).
     """
-    _, salt_text, digest_text, token_digest_text = stored.split("$")
-    salt, digest, token_digest = unb64(salt_text), unb64(digest_text), unb64(token_digest_text)
+    _, _, _, _, salt_text, verifier_text, check_text, key_text = stored.split("$")
+    salt, verifier, check, cookie_key = (
+        unb64(t) for t in (salt_text, verifier_text, check_text, key_text)
+    )
     material = [
         salt,
-        digest,
-        token_digest,
-        salt + digest,
-        salt + token_digest,
-        digest + token_digest,
+        verifier,
+        check,
+        cookie_key,
+        salt + verifier,
+        verifier + check,
         stored.encode(),
         salt_text.encode(),
-        digest_text.encode(),
-        token_digest_text.encode(),
+        verifier_text.encode(),
+        check_text.encode(),
+        key_text.encode(),
     ]
     derived = [
         *material,
+        *(hmac.new(piece, b"cookie token\x01", sha256).digest() for piece in material),
         *(hmac.new(piece, CONTEXT, sha256).digest() for piece in material),
         *(hmac.new(CONTEXT, piece, sha256).digest() for piece in material),
         *(sha256(piece).digest() for piece in material),
     ]
     attempts = []
     for token in derived:
-        for key in derived:
-            signature = hmac.new(key, str(expires).encode(), sha256).digest()
-            attempts.append(f"{expires}.{b64(token)}.{b64(signature)}")
-    for piece in material:
-        attempts.append(make_cookie_value(piece, expires))
-    for key in derived:  # <expiry>.<signature>, as cookies were before
-        attempts.append(f"{expires}.{b64(hmac.new(key, str(expires).encode(), sha256).digest())}")
+        for key in (cookie_key, *material):
+            attempts.append(signed(key, token, issued))
+        earlier = hmac.new(token, str(issued).encode(), sha256).digest()
+        attempts.append(f"{issued}.{b64(token)}.{b64(earlier)}")
     return attempts
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 async def test_the_stored_hash_alone_cannot_mint_a_cookie(framework: str, tmp_path: Path) -> None:
-    """Whoever can read the stored state (the file is 0644; the Redis key) must not get
-    in without knowing the secret: the state holds a salt and two salted digests, and
-    the cookie needs the token itself, which only the secret gives."""
+    """Whoever can read the stored state (the file; the Redis key) must not get in
+    without knowing the secret or holding a cookie: the state holds a salt, scrypt's
+    verifier, the token's digest and the cookie key, and a cookie needs the token
+    itself, which only the secret (or a cookie) gives."""
     path = tmp_path / "state.json"
     await LocalFileBackend(path).set_state(MaintenanceState(True, bypass=hash_secret(SECRET)))
     stored = stored_hash(path)  # what a reader of the file or of Redis sees
@@ -321,11 +295,12 @@ async def test_the_stored_hash_alone_cannot_mint_a_cookie(framework: str, tmp_pa
         assert await with_secret(app, part) == 503
 
     # Well within the max age, so a refusal is not for the expiry.
-    expires = int(time.time()) + 600
-    attempts = mint_attempts(stored, expires)
-    assert len(attempts) > 1000
+    issued = int(time.time()) - 5
+    attempts = mint_attempts(stored, issued)
+    assert len(attempts) > 500
     # Control: the same recipe with the real token is accepted, by the key and the app.
-    real = self_signed(real_token(SECRET), expires)
+    cookie_key = unb64(stored.split("$")[-1])
+    real = signed(cookie_key, real_token(SECRET, stored), issued)
     key = BypassKey.from_hash(stored)
     assert key.accepts_cookie(real.encode(), time.time(), DEFAULT_COOKIE_MAX_AGE)
     assert await with_cookie(app, real) == 200
@@ -356,7 +331,7 @@ async def test_revoking_the_stored_secret_applies_while_an_override_is_held(
     backend = LocalFileBackend(path, check_interval=0)
     app = build(framework, backend=backend)
     assert await with_secret(app, SECRET) == 200  # the app has read the state once
-    cookie = cookie_for(SECRET)
+    cookie = stored_cookie(stored_hash(path), SECRET)
     registry = fastapi_maintenance if framework == "fastapi" else _litestar()
     async with registry.maintenance_mode_on(backend):
         assert await with_secret(app, SECRET) == 200
@@ -407,7 +382,8 @@ async def test_a_fresh_app_under_an_override_accepts_the_stored_secret(
         assert await with_secret(second, OTHER_SECRET) == 503
         await writer.set_state(MaintenanceState(True, bypass=hash_secret(OTHER_SECRET)))
         assert await with_secret(second, OTHER_SECRET) == 200
-        assert await with_cookie(second, cookie_for(OTHER_SECRET)) == 200
+        other_cookie = stored_cookie(stored_hash(path), OTHER_SECRET)
+        assert await with_cookie(second, other_cookie) == 200
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -424,10 +400,11 @@ async def test_the_stored_secret_counts_when_enable_maintenance_decides(
     )
     assert await status(app) == 503
     assert await with_secret(app, SECRET) == 200
-    assert await with_cookie(app, cookie_for(SECRET)) == 200
+    cookie = stored_cookie(stored_hash(path), SECRET)
+    assert await with_cookie(app, cookie) == 200
     await writer.set_state(MaintenanceState(True, bypass=hash_secret(OTHER_SECRET)))
     assert await with_secret(app, SECRET) == 503
-    assert await with_cookie(app, cookie_for(SECRET)) == 503
+    assert await with_cookie(app, cookie) == 503
     assert await with_secret(app, OTHER_SECRET) == 200
     await writer.set_state(MaintenanceState(True))
     assert await with_secret(app, OTHER_SECRET) == 503
@@ -496,7 +473,7 @@ async def test_redis_stored_secret_is_shared_by_every_app(
     finally:
         await raw.aclose()
     assert SECRET not in value
-    assert json.loads(value)["bypass"].startswith("sha256$")
+    assert json.loads(value)["bypass"].startswith("scrypt$16384$8$1$")
 
     # Two FastAPI instances and a Litestar one, each with its own backend on the key.
     apps = [

@@ -25,6 +25,8 @@ from maintenance_core import (
     MemoryBackend,
 )
 from maintenance_core.errors import InvalidBypassSecretError
+from maintenance_core.exemptions import any_of, exempt_client_ips, exempt_paths
+from maintenance_core.page import MaintenancePage
 
 SECRET = "a-long-enough-team-secret"
 
@@ -222,3 +224,38 @@ def test_fastapi_refuses_a_config_and_keywords_together() -> None:
         fastapi_maintenance.MaintenanceModeMiddleware(
             fastapi.FastAPI(), enable_maintenance=True, config=MaintenanceConfig()
         )
+
+
+# --- the ready-made handlers' options are configuration too ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: exempt_paths(), "at least one"),
+        (lambda: exempt_paths("admin"), "must start with '/'"),
+        (lambda: exempt_paths(42), "compiled"),
+        (lambda: exempt_client_ips("10.0.0.300"), "not an IP address"),
+        (lambda: exempt_client_ips("10.0.0.0/8", trusted_proxies="10.0.0.1"), "list of networks"),
+        (lambda: any_of(), "at least one"),
+        (lambda: any_of("yes"), "callable"),
+        (lambda: MaintenancePage(title=3), "must be a string"),
+        (lambda: MaintenancePage(refresh=0), "positive whole number"),
+    ],
+    ids=[
+        "paths-none",
+        "paths-relative",
+        "paths-type",
+        "ips-bad",
+        "ips-proxies-string",
+        "any-none",
+        "any-type",
+        "page-title",
+        "page-refresh",
+    ],
+)
+def test_the_ready_made_handlers_raise_configuration_errors(
+    build: Callable[[], object], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        build()

@@ -130,4 +130,4 @@ def test_requested_state_keeps_the_window_with_a_secret() -> None:
     state = requested_state(end="2099-01-01T00:00Z", secret="a-long-enough-team-secret")
     assert state.end == datetime(2099, 1, 1, tzinfo=timezone.utc)
     assert state.bypass is not None
-    assert state.bypass.startswith("sha256$")
+    assert state.bypass.startswith("scrypt$")

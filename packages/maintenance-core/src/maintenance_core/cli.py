@@ -9,7 +9,7 @@ The command has three subcommands, ``status``, ``on`` and ``off``, each taking
 ``--backend`` (``env`` by default), ``--var-name`` for the ``env`` backend,
 ``--file-path`` for the ``file`` backend and ``--redis-url`` for the ``redis``
 backend. ``on`` also takes a window (``--start``/``--end`` or ``--for``) and a
-bypass secret (``--secret``, stored only as a hash). ``status`` prints the
+bypass secret (``--secret``, stored only as a slow salted hash). ``status`` prints the
 window, a stored secret and the overrides held fleet-wide when there are any.
 
 Only this module needs typer and rich (the ``cli`` extra); the rest of
@@ -195,7 +195,12 @@ def details_lines(
             )
         else:
             lines.append(f"Window: open since {_when(start)} until switched off")  # type: ignore[arg-type]
-    if state.bypass is not None:
+    if state.bypass is not None and state.bypass_key is None:
+        lines.append(
+            "Bypass secret: stored in the older sha256 form, which lets nobody through; "
+            "store it again with on --secret"
+        )
+    elif state.bypass is not None:
         lines.append("Bypass secret: set (stored as a hash with the state)")
     leases = overrides_of(backend).held_everywhere
     if any(leases):
@@ -353,8 +358,11 @@ def build_cli(prog_name: str, version: str, registry: BackendRegistry) -> typer.
         str | None,
         typer.Option(
             "--secret",
-            help="A bypass secret (16+ characters) for the team, stored only as a hash: "
-            "send it as X-Maintenance-Bypass or open a URL with ?maintenance_bypass=<secret>.",
+            help='A random bypass secret (16+ characters, e.g. from python -c "import secrets; '
+            'print(secrets.token_urlsafe())") for the team, stored only as a slow salted '
+            "hash: send it as X-Maintenance-Bypass or open a URL with "
+            "?maintenance_bypass=<secret>. Storing a secret, even the same one, revokes "
+            "the bypass cookies issued before.",
         ),
     ]
 

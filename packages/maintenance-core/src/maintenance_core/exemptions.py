@@ -63,6 +63,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 
 from ._adapter_base import ROUTING_PATH_KEY, default_routing_path
+from .errors import ConfigurationError
 
 __all__ = [
     "HasScope",
@@ -135,10 +136,12 @@ def normalise_path(path: str) -> str:
 
 def _check_prefix(prefix: str) -> str:
     if not prefix.startswith("/"):
-        raise ValueError(f"exempt_paths: a path prefix must start with '/', got {prefix!r}.")
+        raise ConfigurationError(
+            f"exempt_paths: a path prefix must start with '/', got {prefix!r}."
+        )
     stripped = prefix.rstrip("/") or "/"
     if normalise_path(stripped) != stripped:
-        raise ValueError(
+        raise ConfigurationError(
             f"exempt_paths: the path prefix {prefix!r} is not normalised "
             f"(no '//', '.' or '..' segments); did you mean {normalise_path(stripped)!r}?"
         )
@@ -161,12 +164,12 @@ def exempt_paths(*patterns: PathPattern) -> Callable[[HasScope], bool]:
     normalised.
 
     Raises:
-        ValueError: no pattern, or a prefix that does not start with ``/`` or is
-            not normalised.
-        TypeError: a pattern that is neither a string nor a compiled ``str`` regex.
+        ConfigurationError: (a ``ValueError`` and ``TypeError``) for no pattern, a
+            prefix that does not start with ``/`` or is not normalised, or a pattern
+            that is neither a string nor a compiled ``str`` regex.
     """
     if not patterns:
-        raise ValueError("exempt_paths: give at least one path prefix or compiled pattern.")
+        raise ConfigurationError("exempt_paths: give at least one path prefix or compiled pattern.")
     exact: set[str] = set()
     below: list[str] = []
     regexes: list[re.Pattern[str]] = []
@@ -181,7 +184,7 @@ def exempt_paths(*patterns: PathPattern) -> Callable[[HasScope], bool]:
         elif isinstance(pattern, re.Pattern) and isinstance(pattern.pattern, str):
             regexes.append(pattern)
         else:
-            raise TypeError(
+            raise ConfigurationError(
                 "exempt_paths: a pattern must be a path prefix string or a compiled "
                 f"str regular expression (re.compile(...)), got {pattern!r}."
             )
@@ -215,7 +218,9 @@ def exempt_paths(*patterns: PathPattern) -> Callable[[HasScope], bool]:
 
 def _parse_networks(argument: str, values: Iterable[NetworkSpec]) -> tuple[IPNetwork, ...]:
     if isinstance(values, (str, bytes)):
-        raise TypeError(f"exempt_client_ips: {argument} must be a list of networks, not a string.")
+        raise ConfigurationError(
+            f"exempt_client_ips: {argument} must be a list of networks, not a string."
+        )
     networks: list[IPNetwork] = []
     for value in values:
         if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
@@ -226,13 +231,13 @@ def _parse_networks(argument: str, values: Iterable[NetworkSpec]) -> tuple[IPNet
             try:
                 networks.append(ipaddress.ip_network(value.strip()))
             except ValueError as exc:
-                raise ValueError(
+                raise ConfigurationError(
                     f"exempt_client_ips: {argument} has {value!r}, which is not an IP address "
                     f"or a network in CIDR notation such as '10.0.0.0/8' or '2001:db8::/32' "
                     f"({exc})."
                 ) from None
         else:
-            raise TypeError(
+            raise ConfigurationError(
                 f"exempt_client_ips: {argument} has {value!r}; give CIDR strings or "
                 "ipaddress network or address objects."
             )
@@ -277,12 +282,12 @@ def exempt_client_ips(
     See the module documentation for how the client is found.
 
     Raises:
-        ValueError: no network, or a string that is not an address or a network
-            (including one with host bits set, such as ``"10.0.0.5/8"``).
-        TypeError: a value of another type.
+        ConfigurationError: (a ``ValueError`` and ``TypeError``) for no network, a
+            string that is not an address or a network (including one with host
+            bits set, such as ``"10.0.0.5/8"``), or a value of another type.
     """
     if not networks:
-        raise ValueError("exempt_client_ips: give at least one exempt network or address.")
+        raise ConfigurationError("exempt_client_ips: give at least one exempt network or address.")
     exempt = _parse_networks("networks", networks)
     proxies = _parse_networks("trusted_proxies", trusted_proxies)
 
@@ -323,14 +328,14 @@ def any_of(*handlers: Callable[[_R], bool | Awaitable[bool]]) -> Callable[[_R], 
     exempt. The combined handler is async.
 
     Raises:
-        ValueError: no handler.
-        TypeError: a handler that is not callable.
+        ConfigurationError: (a ``ValueError`` and ``TypeError``) for no handler, or
+            a handler that is not callable.
     """
     if not handlers:
-        raise ValueError("any_of: give at least one exempt handler.")
+        raise ConfigurationError("any_of: give at least one exempt handler.")
     for handler in handlers:
         if not callable(handler):
-            raise TypeError(f"any_of: every handler must be callable, got {handler!r}.")
+            raise ConfigurationError(f"any_of: every handler must be callable, got {handler!r}.")
 
     async def is_exempt_any(request: _R) -> bool:
         for handler in handlers:

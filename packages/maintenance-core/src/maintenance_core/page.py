@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from .errors import ConfigurationError
 from .responses import DEFAULT_DETAIL, DEFAULT_RETRY_AFTER, MaintenanceResponse
 from .state import NOTICE_SCOPE_KEY, MaintenanceNotice
 
@@ -129,7 +130,7 @@ def _check_text(name: str, value: object, default: str) -> str:
     if value is None:
         return default
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string or None, got {value!r}.")
+        raise ConfigurationError(f"{name} must be a string or None, got {value!r}.")
     return value
 
 
@@ -137,7 +138,7 @@ def _check_refresh(refresh: object) -> int | None:
     if refresh is None:
         return None
     if isinstance(refresh, bool) or not isinstance(refresh, int) or refresh <= 0:
-        raise ValueError(
+        raise ConfigurationError(
             f"refresh must be a positive whole number of seconds or None, got {refresh!r}."
         )
     return refresh
@@ -161,8 +162,8 @@ def render_page(
     The title and message are HTML-escaped.
 
     Raises:
-        TypeError: *title* or *message* is not a string.
-        ValueError: *refresh* is not a positive int.
+        ConfigurationError: *title* or *message* is not a string, or *refresh*
+            is not a positive int (a ``TypeError`` and ``ValueError``).
     """
     safe_title = html.escape(_check_text("title", title, DEFAULT_TITLE))
     safe_message = html.escape(_check_text("message", message, DEFAULT_MESSAGE))
@@ -222,8 +223,8 @@ class MaintenancePage:
     counts ``Retry-After`` down to it.
 
     Raises:
-        TypeError: *title* or *message* is not a string.
-        ValueError: *refresh* is not a positive int.
+        ConfigurationError: *title* or *message* is not a string, or *refresh*
+            is not a positive int (a ``TypeError`` and ``ValueError``).
     """
 
     status_code = 503

@@ -5,7 +5,11 @@ did, so files and keys written by older versions and by hand keep working. A
 state with a window or a bypass secret is stored as a small JSON object::
 
     {"on": true, "start": "2026-11-21T22:00:00+00:00", "end": "2026-11-21T23:00:00+00:00",
-     "bypass": "sha256$<salt>$<digest>$<digest>"}
+     "bypass": "scrypt$16384$8$1$<salt>$<verifier>$<token digest>$<cookie key>"}
+
+The ``bypass`` value is what :func:`maintenance_core.bypass.hash_secret` wrote:
+a slow salted hash of the secret and the random key that signs its cookies
+(see :mod:`maintenance_core.bypass` for what a reader of the state can do with it).
 
 A window is evaluated when the state is read, against this machine's clock:
 maintenance is on from ``start`` (or now) until ``end`` (or until switched off)
@@ -100,7 +104,9 @@ class MaintenanceState:
         start: when a window starts (aware, UTC), or ``None`` for "already".
         end: when a window ends (aware, UTC), or ``None`` for "until switched off".
         bypass: the stored hash of a bypass secret set with the state
-            (``on --secret``), or ``None``.
+            (``on --secret``), or ``None``. A hash in the older ``sha256$``
+            form is kept as it is but lets nobody through (:attr:`bypass_key`
+            is ``None``; a warning says to store the secret again).
     """
 
     on: bool
@@ -118,9 +124,9 @@ class MaintenanceState:
         if self.end is not None:
             object.__setattr__(self, "_end_ts", self.end.timestamp())
         if self.bypass is not None:
-            from .bypass import BypassKey
+            from .bypass import key_for_stored
 
-            object.__setattr__(self, "_bypass_key", BypassKey.from_hash(self.bypass))
+            object.__setattr__(self, "_bypass_key", key_for_stored(self.bypass))
 
     @classmethod
     def scheduled(
@@ -158,7 +164,8 @@ class MaintenanceState:
 
     @property
     def bypass_key(self) -> BypassKey | None:
-        """The stored bypass secret, ready to check requests against."""
+        """The stored bypass secret, ready to check requests against (``None`` for none,
+        and for a hash in the older ``sha256$`` form, which is no longer accepted)."""
         return self._bypass_key
 
     def is_on_at(self, now: float) -> bool:

@@ -462,6 +462,8 @@ class _StoredKey(BypassKey):
         )
 
     def verify(self, presented: bytes) -> bytes | None:
+        if not _plausible(presented):
+            return None  # no stored secret is that: no HMAC, no KDF, nothing remembered
         tag = _tag(presented)
         good = self._good
         if good is not None and hmac.compare_digest(tag, good[0]):
@@ -470,7 +472,7 @@ class _StoredKey(BypassKey):
             if tag in self._bad:
                 self._bad.move_to_end(tag)
                 return None
-        if not _plausible(presented) or not _kdf_budget.take():
+        if not _kdf_budget.take():
             return None
         root = self._derive(presented)
         if hmac.compare_digest(_expand(root, b"verifier"), self._verifier):

@@ -27,8 +27,9 @@ from maintenance_core.bypass import hash_secret
 from maintenance_core.errors import InvalidStateValueError
 from maintenance_core.state import MaintenanceState
 from starlette.testclient import TestClient as StarletteTestClient
-from starlette.testclient import WebSocketDenialResponse
 from starlette.websockets import WebSocketDisconnect as StarletteDisconnect
+
+from tests.support.starlette_compat import WebSocketDenialResponse
 
 from .apps import build
 from .conftest import OTHER_SECRET, SECRET, cookie_for, stored_cookie

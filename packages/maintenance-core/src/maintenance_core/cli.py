@@ -124,7 +124,10 @@ def parse_duration(text: str) -> timedelta:
     seconds = sum(int(number) * _UNIT_SECONDS[unit] for number, unit in parts)
     if seconds <= 0:
         raise CliError("--for must be longer than zero.")
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise CliError(f"--for {text!r} is too long: the window would end after 9999.") from None
 
 
 def requested_state(
@@ -291,6 +294,8 @@ def build_cli(prog_name: str, version: str, registry: BackendRegistry) -> typer.
             fail(str(exc) or type(exc).__name__)
         except OSError as exc:
             fail(f"Cannot {action}: {exc}")
+        except Exception as exc:  # still one line, never a traceback
+            fail(f"Cannot {action} ({type(exc).__name__}).")
         print_status(state, state_backend)
 
     def version_callback(value: bool) -> None:

@@ -50,13 +50,16 @@ def parse_flag(raw: str) -> bool:
     raise InvalidStateValueError(raw)
 
 
-def parse_moment(value: datetime | str | None, name: str) -> datetime | None:
+def parse_moment(
+    value: datetime | str | None, name: str, *, show_value: bool = True
+) -> datetime | None:
     """Turn a window bound into an aware UTC datetime.
 
     Args:
         value: an aware ``datetime``, an ISO 8601 string with a UTC offset (or
             ``Z``), or ``None``.
         name: ``"start"`` or ``"end"``, for error messages.
+        show_value: whether error messages may repeat *value* (not for stored states).
 
     Raises:
         InvalidWindowError: for a naive datetime, a string without an offset, or
@@ -64,6 +67,7 @@ def parse_moment(value: datetime | str | None, name: str) -> datetime | None:
     """
     if value is None:
         return None
+    shown = f"{name}={value!r}" if show_value else name
     if isinstance(value, str):
         text = value.strip()
         if text[-1:] in ("Z", "z"):
@@ -72,7 +76,7 @@ def parse_moment(value: datetime | str | None, name: str) -> datetime | None:
             moment = datetime.fromisoformat(text)
         except ValueError:
             raise InvalidWindowError(
-                f"{name}={value!r} is not an ISO 8601 date and time: "
+                f"{shown} is not an ISO 8601 date and time: "
                 "use e.g. '2026-11-21T22:00:00+00:00' or '2026-11-21T22:00Z'."
             ) from None
     elif isinstance(value, datetime):
@@ -83,14 +87,14 @@ def parse_moment(value: datetime | str | None, name: str) -> datetime | None:
         )
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidWindowError(
-            f"{name}={value!r} has no time zone: give an aware datetime "
+            f"{shown} has no time zone: give an aware datetime "
             "(e.g. datetime.now(timezone.utc)) or an ISO 8601 string with an offset or 'Z'."
         )
     try:
         return moment.astimezone(timezone.utc)
     except OverflowError:
         raise InvalidWindowError(
-            f"{name}={value!r} is out of range once converted to UTC: give a date "
+            f"{shown} is out of range once converted to UTC: give a date "
             "between the years 1 and 9999."
         ) from None
 
@@ -220,13 +224,15 @@ class MaintenanceState:
                 raise ValueError("'bypass' is not a string")
             return cls(
                 data["on"],
-                parse_moment(data.get("start"), "start"),
-                parse_moment(data.get("end"), "end"),
+                parse_moment(data.get("start"), "start", show_value=False),
+                parse_moment(data.get("end"), "end", show_value=False),
                 bypass,
             )
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: deep nesting
+            # json's own messages give positions, never the text.
+            reason = str(exc) if isinstance(exc, ValueError) else type(exc).__name__
             raise InvalidStateValueError(
-                raw, f"not a valid maintenance state object ({exc})"
+                raw, f"not a valid maintenance state object ({reason})"
             ) from None
 
 

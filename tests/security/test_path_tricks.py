@@ -98,8 +98,9 @@ def litestar_app(calls: Calls) -> Any:
 BUILDERS: dict[str, Callable[[Calls], Any]] = {"fastapi": fastapi_app, "litestar": litestar_app}
 
 
-async def call(app: Any, raw_path: str) -> int:
-    """Send one GET with *raw_path* as a server would (path percent-decoded once)."""
+async def call(app: Any, raw_path: str, sent: list[str] | None = None) -> int:
+    """Send one GET with *raw_path* as a server would (path percent-decoded once);
+    record in *sent* the raw target the app was given."""
     path, _, query = raw_path.partition("?")
     scope: Scope = {
         "type": "http",
@@ -116,6 +117,9 @@ async def call(app: Any, raw_path: str) -> int:
         "server": ("testserver", 80),
         "state": {},
     }
+    if sent is not None:
+        target = scope["raw_path"].decode("latin-1")
+        sent.append(f"{target}?{scope['query_string'].decode('latin-1')}" if query else target)
     statuses: list[int] = []
 
     async def receive() -> dict[str, Any]:
@@ -130,11 +134,13 @@ async def call(app: Any, raw_path: str) -> int:
     return statuses[0]
 
 
+# Each trick as written, "{p}" standing for the path and "{P}" for it in capitals.
 TRICKS = [
     "{p}",
-    "/{p}/".replace("//", "/"),
-    "/{p}".replace("//", "/") + "/",
-    "/{p}".replace("/", "//", 1),
+    "{p}/",
+    "/{p}",
+    "/{p}/",
+    "//{p}",
     "/.{p}",
     "{p}/.",
     "/x/..{p}",
@@ -160,16 +166,74 @@ def variants(path: str) -> list[str]:
     )
 
 
+# What must reach the app for each target, spelled out: a trick mangled on its way
+# (as a `.replace` applied to a template once sent `//items/` twice and never
+# `/items/` or `//items`) fails the test instead of silently testing less.
+SENT = {
+    "/items": {
+        "/items",
+        "/items/",
+        "//items",
+        "//items/",
+        "///items",
+        "/./items",
+        "/items/.",
+        "/x/../items",
+        "/admin/../items",
+        "/admin/%2e%2e/items",
+        "/admin%2f../items",
+        "/health/../items",
+        "/health%2f../items",
+        "/items%2f",
+        "/items%00",
+        "/items;x",
+        "/items%20",
+        "/ITEMS",
+        "/items?maintenance_bypass=not-the-secret-0123456789",
+        "/%69tems",
+    },
+    "/legacy": {
+        "/legacy",
+        "/legacy/",
+        "//legacy",
+        "//legacy/",
+        "///legacy",
+        "/./legacy",
+        "/legacy/.",
+        "/x/../legacy",
+        "/admin/../legacy",
+        "/admin/%2e%2e/legacy",
+        "/admin%2f../legacy",
+        "/health/../legacy",
+        "/health%2f../legacy",
+        "/legacy%2f",
+        "/legacy%00",
+        "/legacy;x",
+        "/legacy%20",
+        "/LEGACY",
+        "/legacy?maintenance_bypass=not-the-secret-0123456789",
+        "/%6Cegacy",
+    },
+}
+
+
 @pytest.mark.parametrize("framework", sorted(BUILDERS))
 @pytest.mark.parametrize("target", ["/items", "/legacy"])
 async def test_no_path_trick_reaches_a_closed_endpoint(framework: str, target: str) -> None:
     calls = Calls()
     app = BUILDERS[framework](calls)
-    answers = {raw: await call(app, raw) for raw in variants(target)}
+    sent: list[str] = []
+    answers = {raw: await call(app, raw, sent) for raw in variants(target)}
+    # Every trick sent once, exactly as written.
+    assert sorted(sent) == sorted(SENT[target]), (
+        f"never sent: {sorted(SENT[target] - set(sent))}; "
+        f"sent but not meant: {sorted(set(sent) - SENT[target])}"
+    )
     assert calls.handlers == [], answers
     # The plain path (and the percent-encoded one, decoded once by the server) get the 503;
     # the others get the framework's own 404 or redirect, never the endpoint.
-    assert answers[target] == 503
+    encoded = target.replace("i", "%69").replace("l", "%6C")
+    assert (answers[target], answers[encoded]) == (503, 503), answers
     assert all(status in (301, 307, 308, 404, 405, 503) for status in answers.values()), answers
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from typing import Any
 
 import anyio
@@ -98,8 +99,17 @@ def test_unusable_settings_fail_at_construction(option: str, value: Any) -> None
     assert isinstance(raised.value, ValueError)
 
 
+SMALLEST: dict[str, Any] = {"lease_ttl": 0.1, "resync_interval": 0.05, "socket_timeout": 0.01}
+
+
 def test_the_smallest_usable_settings_are_accepted() -> None:
-    RedisBackend(url="redis://127.0.0.1:1/0", lease_ttl=0.1, resync_interval=0.05)
+    backend = RedisBackend(url="redis://127.0.0.1:1/0", **SMALLEST)
+    assert {option: getattr(backend, option) for option in SMALLEST} == SMALLEST
+    # ...and they are the smallest: a little less is refused, naming the setting.
+    for option, smallest in SMALLEST.items():
+        less = smallest * 0.99
+        with pytest.raises(ConfigurationError, match=re.escape(f"{option}={less!r}")):
+            RedisBackend(url="redis://127.0.0.1:1/0", **{option: less})
 
 
 @pytest.mark.parametrize(

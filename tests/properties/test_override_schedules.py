@@ -556,7 +556,7 @@ def test_random_schedules_of_overrides_follow_the_model(
     for number, batch in enumerate(schedule.batches):
         note(f"  {number}: {', '.join(map(str, batch))}")
     directory = tmp_path_factory.mktemp("overrides")
-    with backend_for(kind, initial, directory) as setup, recording("maintenance_core") as log:
+    with backend_for(kind, initial, directory) as setup, recording("fastapi_maintenance") as log:
         model = OverrideModel(setup.initial, setup.writable)
         run(play, schedule, setup, model)
 

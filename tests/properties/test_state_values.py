@@ -33,7 +33,7 @@ from hypothesis.stateful import (
     rule,
 )
 from maintenance_core.backends import parse_state
-from maintenance_core.errors import InvalidStateValueError
+from maintenance_core.errors import InvalidStateValueError, StateFileMissingError
 
 from ._spellings import FALSY_WORDS, TRUTHY_WORDS, spelled_states, spellings
 
@@ -147,12 +147,10 @@ def test_env_backend_reads_the_documented_words(raw: str | None) -> None:
             mp.delenv(ENV_VAR, raising=False)
         else:
             mp.setenv(ENV_VAR, raw)
-        for read in (EnvVarBackend(ENV_VAR).get_value, EnvVarBackend(ENV_VAR).read_now):
-            if expected is None:
-                with pytest.raises(InvalidStateValueError):
-                    anyio.run(read)
-            else:
-                assert anyio.run(read) is expected
+        backend = EnvVarBackend(ENV_VAR)
+        # As in 0.0.5: an unrecognised value reads as off (with a warning), never raises.
+        assert anyio.run(backend.get_value) is bool(expected)
+        assert anyio.run(backend.read_state_now).is_on_now() is bool(expected)
 
 
 @settings(max_examples=150, deadline=None, database=None)
@@ -189,27 +187,39 @@ class StateFileMachine(RuleBasedStateMachine):
         self.directory = Path(tempfile.mkdtemp(prefix="state-file-machine-"))
         self.path = self.directory / STATE_FILE
         self.text: str | None = None  # the model: the file's text, None when missing
+        # Per backend object: whether it has read a state from the file or written one;
+        # from then on a missing or blank file is a fault, not "off".
+        self.seen: dict[int, bool] = {}
 
     def teardown(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
 
     @rule(target=backends)
     def open_backend(self) -> LocalFileBackend:
-        return LocalFileBackend(self.path, check_interval=0)
+        backend = LocalFileBackend(self.path, check_interval=0)
+        self.seen[id(backend)] = False
+        return backend
 
     @rule(backend=backends, value=st.booleans())
     def set_value(self, backend: LocalFileBackend, value: bool) -> None:
         anyio.run(backend.set_value, value)
         self.text = "1" if value else "0"
+        self.seen[id(backend)] = True
 
     @rule(backend=backends)
     def get_value(self, backend: LocalFileBackend) -> None:
+        blank = self.text is None or not self.text.strip()
+        if blank and self.seen[id(backend)]:
+            with pytest.raises(StateFileMissingError):
+                anyio.run(backend.get_value)
+            return
         expected = False if self.text is None else documented_state(self.text)
         if expected is None:
             with pytest.raises(InvalidStateValueError):
                 anyio.run(backend.get_value)
         else:
             assert anyio.run(backend.get_value) is expected
+            self.seen[id(backend)] = self.seen[id(backend)] or not blank
 
     @rule(text=st.one_of(spellings(), near_misses()).filter(lambda t: "\x00" not in t))
     def another_tool_replaces_the_file(self, text: str) -> None:

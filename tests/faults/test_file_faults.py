@@ -19,23 +19,34 @@ before the app has read any state at all.
 
 The last two tests keep many requests in flight while the file breaks and is
 repaired: "logged once" must hold for concurrent requests too.
+
+The permission faults (chmod 000 on the file or its directory) run as root too,
+in a pytest child without the capabilities that let root read past permission
+bits (see "permission faults, also as root" below).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import shlex
 import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi_maintenance import MaintenanceModeMiddleware
 from fastapi_maintenance.backends import LocalFileBackend
+
+from tests.support.servers import ROOT
 
 from .support import (
     Load,
@@ -54,13 +65,6 @@ from .support import (
 pytestmark = pytest.mark.anyio
 
 REQUESTS = 50  # requests made while a fault is in place
-
-RUNNING_AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
-ROOT_IGNORES_PERMISSIONS = (
-    "running as root: permission bits do not stop root (CAP_DAC_OVERRIDE), so chmod cannot "
-    "make the state file or its directory unreadable; the 'replaced-by-directory' and "
-    "'directory-replaced-by-file' faults cover an unreadable state for root"
-)
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,7 @@ FAILING_FAULTS = {
         _chmod_directory(0o000), _chmod_directory(0o755), "PermissionError"
     ),
 }
-NEEDS_PERMISSIONS = {"chmod-000", "directory-chmod-000"}
+PERMISSION_FAULTS = {name: FAILING_FAULTS[name] for name in ("chmod-000", "directory-chmod-000")}
 
 # Once a state was read, a file that vanishes is a fault too (off only before that).
 VANISHED_FAULTS = {
@@ -171,16 +175,135 @@ VANISHED_FAULTS = {
 
 
 def _params(faults: dict[str, Fault]) -> list[object]:
-    return [
-        pytest.param(
-            fault,
-            id=name,
-            marks=[pytest.mark.skipif(RUNNING_AS_ROOT, reason=ROOT_IGNORES_PERMISSIONS)]
-            if name in NEEDS_PERMISSIONS
-            else [],
+    return [pytest.param(fault, id=name) for name, fault in faults.items()]
+
+
+# -- permission faults, also as root -------------------------------------------------------
+#
+# Permission bits do not stop a process with CAP_DAC_OVERRIDE or CAP_DAC_READ_SEARCH
+# (root, as in CI): a chmod 000 leaves the file readable to it. There, the cases of a
+# permission fault run in one pytest child started by `setpriv` without those two
+# capabilities, and each case here takes the outcome of its own run there. Anywhere
+# else they run here. The child drops them from its inheritable and bounding sets (a
+# uid 0 process gets its bounding set as capabilities at exec) and stays uid 0, so it
+# owns the files and directories it chmods and can undo that, and can use pytest's
+# temporary directories, which switching to an unprivileged uid would not allow.
+
+_DAC_CAPABILITIES = {"dac_override": 1, "dac_read_search": 2}  # capability numbers
+_DROP = ",".join(f"-{name}" for name in _DAC_CAPABILITIES)
+_IN_CHILD = "MAINTENANCE_FAULTS_WITHOUT_DAC"  # set in the environment of that child
+
+
+def _reads_past_permission_bits() -> bool:
+    """Whether this process reads files whatever their permission bits say."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:  # no procfs: only root does
+        return hasattr(os, "geteuid") and os.geteuid() == 0
+    [effective] = [line.split()[1] for line in status.splitlines() if line.startswith("CapEff:")]
+    return any(int(effective, 16) >> bit & 1 for bit in _DAC_CAPABILITIES.values())
+
+
+READS_PAST_PERMISSION_BITS = _reads_past_permission_bits()
+
+
+def _is_permission_case(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return (
+        item.path == Path(__file__)
+        and callspec is not None
+        and any(callspec.params.get("fault") is fault for fault in PERMISSION_FAULTS.values())
+    )
+
+
+@pytest.fixture(scope="module")
+def without_dac_outcomes(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    """Run every permission case of this session in one pytest child without the
+    capabilities to read past permission bits; map each test name to ``"passed"`` or
+    to what went wrong."""
+    if os.environ.get(_IN_CHILD):
+        pytest.fail(
+            f"setpriv --bounding-set={_DROP} left this process able to read past permission bits",
+            pytrace=False,
         )
-        for name, fault in faults.items()
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        message = (
+            "running with CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH (root) and no setpriv "
+            "(util-linux) to drop them: permission faults cannot be made here"
+        )
+        if sys.platform == "linux":
+            pytest.fail(message, pytrace=False)  # not a skip: CI runs as root, on Linux
+        pytest.skip(message)
+    cases = [item.nodeid for item in request.session.items if _is_permission_case(item)]
+    assert cases, "no permission case collected"  # none given would run the whole suite
+    directory = tmp_path_factory.mktemp("without-dac")
+    report = directory / "report.xml"
+    command = [
+        setpriv,
+        f"--inh-caps={_DROP}",
+        f"--bounding-set={_DROP}",
+        "--",
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        f"--basetemp={directory / 'tmp'}",
+        f"--junitxml={report}",
+        *cases,
     ]
+    child = subprocess.run(
+        command,
+        cwd=ROOT,
+        env={**os.environ, _IN_CHILD: "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = f"$ {shlex.join(command)}\n{child.stdout[-4000:]}{child.stderr[-2000:]}"
+    if not report.is_file():
+        pytest.fail(f"the pytest child wrote no report:\n{output}", pytrace=False)
+    outcomes: dict[str, str] = {}
+    for case in ElementTree.parse(report).iter("testcase"):
+        problems = [  # what failed, and where (the last line of the traceback)
+            f"{element.tag} at {(element.text or '').strip().rpartition(chr(10))[2]}\n"
+            f"{element.get('message', '')}"
+            for element in case
+            if element.tag in ("failure", "error", "skipped")
+        ]
+        outcomes[case.get("name", "")] = "\n".join(problems) or "passed"
+    missing = [case for case in cases if case.rpartition("::")[2] not in outcomes]
+    for case in missing:
+        outcomes[case.rpartition("::")[2]] = f"not run by the pytest child:\n{output}"
+    return outcomes
+
+
+TestFunction = Callable[..., Awaitable[None]]
+
+
+def _also_as_root(test: TestFunction) -> TestFunction:
+    """Let *test* (which takes ``fault`` and ``request``) run its permission cases
+    without the capabilities to read past permission bits, as explained above."""
+
+    @functools.wraps(test)
+    async def run(*, fault: Fault, request: pytest.FixtureRequest, **fixtures: Any) -> None:
+        if READS_PAST_PERMISSION_BITS and any(fault is f for f in PERMISSION_FAULTS.values()):
+            outcome = request.getfixturevalue("without_dac_outcomes").get(request.node.name)
+            if outcome != "passed":
+                pytest.fail(
+                    f"{request.node.name}, run without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH:\n"
+                    f"{outcome}",
+                    pytrace=False,
+                )
+            return
+        await test(fault=fault, request=request, **fixtures)
+
+    return run
 
 
 BEFORE = [pytest.param(True, id="was-on"), pytest.param(False, id="was-off")]
@@ -270,12 +393,14 @@ def _assert_recovery_line(caplog: pytest.LogCaptureFixture, state_file: Path, on
 
 @pytest.mark.parametrize("before", BEFORE)
 @pytest.mark.parametrize("fault", _params(FAILING_FAULTS))
+@_also_as_root
 async def test_an_unreadable_state_keeps_the_last_known_state_and_is_logged_once(
     fault: Fault,
     before: bool,
     state_file: Path,
     http: httpx.AsyncClient,
     library_log: pytest.LogCaptureFixture,
+    request: pytest.FixtureRequest,
 ) -> None:
     write_state(state_file, before)
     assert await _statuses(http, 5) == [status_for(before)] * 5
@@ -335,8 +460,12 @@ async def test_a_vanished_state_file_is_a_fault_once_a_state_was_read(
 
 
 @pytest.mark.parametrize("fault", _params({**VANISHED_FAULTS, **FAILING_FAULTS}))
+@_also_as_root
 async def test_on_state_error_on_serves_maintenance_for_every_file_fault(
-    fault: Fault, state_file: Path, library_log: pytest.LogCaptureFixture
+    fault: Fault,
+    state_file: Path,
+    library_log: pytest.LogCaptureFixture,
+    request: pytest.FixtureRequest,
 ) -> None:
     transport = httpx.ASGITransport(app=_app(state_file, on_state_error="on"))
     async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
@@ -350,8 +479,13 @@ async def test_on_state_error_on_serves_maintenance_for_every_file_fault(
 
 
 @pytest.mark.parametrize("fault", _params(FAILING_FAULTS))
+@_also_as_root
 async def test_with_no_state_ever_read_an_unreadable_state_means_off(
-    fault: Fault, state_file: Path, http: httpx.AsyncClient, library_log: pytest.LogCaptureFixture
+    fault: Fault,
+    state_file: Path,
+    http: httpx.AsyncClient,
+    library_log: pytest.LogCaptureFixture,
+    request: pytest.FixtureRequest,
 ) -> None:
     write_state(state_file, True)
     fault.inject(state_file)  # before the app's first request
@@ -386,8 +520,12 @@ async def test_with_no_state_ever_read_a_missing_or_empty_file_means_off(
 
 
 @pytest.mark.parametrize("fault", _params(FAILING_FAULTS))
+@_also_as_root
 async def test_with_a_check_interval_the_fault_and_the_recovery_are_seen_within_it(
-    fault: Fault, state_file: Path, library_log: pytest.LogCaptureFixture
+    fault: Fault,
+    state_file: Path,
+    library_log: pytest.LogCaptureFixture,
+    request: pytest.FixtureRequest,
 ) -> None:
     interval = 0.1
     write_state(state_file, True)

@@ -34,6 +34,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -533,11 +534,18 @@ async def test_with_a_check_interval_the_fault_and_the_recovery_are_seen_within_
     async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
         assert await _statuses(http, 5) == [503] * 5
 
+        # The app last looked at the file before this moment, so any request that starts
+        # an interval later looks again: it must see the change, however slow the host.
+        broken_at = time.monotonic()
         fault.inject(state_file)
 
         async def noticed() -> bool:
+            started = time.monotonic()
             assert await _statuses(http, 1) == [503]
-            return bool(library_records(library_log))
+            seen = bool(library_records(library_log))
+            late = started - broken_at
+            assert seen or late < interval, f"a request {late:.3f}s after the fault missed it"
+            return seen
 
         await wait_until(noticed, within=20 * interval, what="the fault is noticed at a check")
         # Between checks the error is served from memory: still no 500, still one line.
@@ -548,11 +556,18 @@ async def test_with_a_check_interval_the_fault_and_the_recovery_are_seen_within_
         )
         library_log.clear()
 
+        repaired_at = time.monotonic()
         fault.clear(state_file)
         write_state(state_file, False)
 
         async def follows() -> bool:
-            return await _statuses(http, 1) == [200]
+            started = time.monotonic()
+            [status] = await _statuses(http, 1)
+            late = started - repaired_at
+            assert status == 200 or late < interval, (
+                f"a request {late:.3f}s after the repair: {status}"
+            )
+            return status == 200
 
         await wait_until(follows, within=20 * interval, what="the app follows the repaired file")
         assert await _statuses(http, REQUESTS) == [200] * REQUESTS

@@ -12,6 +12,7 @@ with ``python -m tests.docs.test_packaging DIR``.
 from __future__ import annotations
 
 import ast
+import importlib
 import importlib.metadata
 import re
 import shutil
@@ -216,6 +217,32 @@ def test_support_page_names_the_tested_versions() -> None:
         )
     assert f"fastapi>={rows['FastAPI'][0]}" in project("fastapi-maintenance")["dependencies"]
     assert f"litestar>={rows['Litestar'][0]}" in project("litestar-maintenance")["dependencies"]
+
+
+# --- the API reference covers the public API ---------------------------------------------------
+
+REFERENCE_PAGES = {
+    "maintenance_core": "maintenance-core.md",
+    "maintenance_core.adapter": "adapter.md",
+    "maintenance_core.testing": "testing.md",
+    "fastapi_maintenance": "fastapi-maintenance.md",
+    "litestar_maintenance": "litestar-maintenance.md",
+}
+
+
+@pytest.mark.parametrize("module", REFERENCE_PAGES)
+def test_api_reference_covers_every_public_name(module: str) -> None:
+    page = (ROOT / "docs" / "reference" / REFERENCE_PAGES[module]).read_text()
+    public = importlib.import_module(module).__all__
+    block = re.search(rf"^::: {re.escape(module)}\n((?:    .*\n)*)", page, re.MULTILINE)
+    assert block, f"docs/reference/{REFERENCE_PAGES[module]} renders no '::: {module}'"
+    members = re.search(r"^      members:\n((?:        - .*\n)+)", block.group(1), re.MULTILINE)
+    if members is None:
+        return  # the whole of __all__ is rendered
+    covered = set(re.findall(r"- (\w+)", members.group(1)))
+    covered |= set(re.findall(r"`(\w+)`", page))  # named in the page's text, documented elsewhere
+    missing = [name for name in public if name not in covered and name != "__version__"]
+    assert missing == [], f"{module}: public names the API reference leaves out"
 
 
 # --- the READMEs are the PyPI pages ------------------------------------------------------------

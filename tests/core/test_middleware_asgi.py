@@ -197,6 +197,7 @@ def assert_default_503(exchange: Exchange, *, head: bool = False) -> None:
     assert start["headers"] == [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(DEFAULT_BODY)).encode()),
+        (b"cache-control", b"no-store"),
         (b"retry-after", b"3600"),
     ]
     assert body["more_body"] is False
@@ -380,6 +381,7 @@ async def test_websocket_refused_with_denial_response_when_supported() -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(DEFAULT_BODY)).encode()),
+                (b"cache-control", b"no-store"),
                 (b"retry-after", b"3600"),
             ],
         },
@@ -705,7 +707,7 @@ async def test_websocket_denial_headers_are_fresh_per_response() -> None:
     first = await client.call(scope_type="websocket", extensions=extensions)
     first.sent[0]["headers"].append((b"x-extra", b"1"))
     second = await client.call(scope_type="websocket", extensions=extensions)
-    assert len(second.sent[0]["headers"]) == 3
+    assert len(second.sent[0]["headers"]) == 4
     assert (b"x-extra", b"1") not in second.sent[0]["headers"]
     # And the HTTP response built from the same prepared response is untouched too.
     assert_default_503(await client.call())

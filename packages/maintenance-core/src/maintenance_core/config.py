@@ -31,7 +31,9 @@ from .backends.base import StateBackend
 from .bypass import DEFAULT_COOKIE_MAX_AGE, check_secret
 from .decision import StateErrorPolicy
 from .errors import ConfigurationError, InvalidBypassSecretError
+from .metrics import MetricsRecorder
 from .responses import MaintenanceResponse
+from .state import check_retry_after
 
 __all__ = [
     "DEFAULT_RESPONSE",
@@ -112,6 +114,15 @@ class MaintenanceConfig:
             or ``"off"``.
         response: the default response, sent when no ``response_handler`` is
             given or when it fails.
+        retry_after: seconds for ``Retry-After`` (``None``: the response's own,
+            ``3600`` by default). A ``Retry-After`` stored with the state
+            (``on --retry``) wins over it, and a window's countdown to its end
+            wins over both; the maintenance page and a websocket denial get
+            the same value.
+        metrics: a :class:`~maintenance_core.metrics.MetricsRecorder` to count
+            refused and bypassed requests, state changes and backend errors
+            (:class:`~maintenance_core.metrics.PrometheusMetrics` with the
+            ``metrics`` extra), or ``None`` (default): nothing is counted.
 
     Raises:
         ConfigurationError: for an option of the wrong type or value (a
@@ -127,6 +138,8 @@ class MaintenanceConfig:
     bypass_cookie_max_age: int = DEFAULT_COOKIE_MAX_AGE
     on_state_error: StateErrorPolicy = "last_known"
     response: MaintenanceResponse = DEFAULT_RESPONSE
+    retry_after: int | None = None
+    metrics: MetricsRecorder | None = None
 
     def __post_init__(self) -> None:
         enable = self.enable_maintenance
@@ -162,6 +175,36 @@ class MaintenanceConfig:
             raise ConfigurationError(
                 f"response must be a MaintenanceResponse, got {self.response!r}."
             )
+        self._check_retry_after()
+        if self.metrics is not None and not isinstance(self.metrics, MetricsRecorder):
+            raise ConfigurationError(
+                f"metrics must be a MetricsRecorder such as PrometheusMetrics(), got "
+                f"{self.metrics!r}."
+            )
+
+    def _check_retry_after(self) -> None:
+        try:
+            check_retry_after(self.retry_after)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+        own = self.response.retry_after
+        if self.retry_after is None or own == self.retry_after or self.response is DEFAULT_RESPONSE:
+            return
+        if own is None:
+            raise ConfigurationError(
+                f"retry_after={self.retry_after} was given with a response that sends no "
+                "Retry-After (MaintenanceResponse(retry_after=None)): give one or the other."
+            )
+        raise ConfigurationError(
+            f"retry_after={self.retry_after} was given with a response whose own retry_after "
+            f"is {own}: give it once."
+        )
+
+    @property
+    def configured_retry_after(self) -> int | None:
+        """The ``Retry-After`` seconds configured in code: :attr:`retry_after`, else the
+        response's own (``None`` when the response sends none)."""
+        return self.response.retry_after if self.retry_after is None else self.retry_after
 
     @classmethod
     def from_options(

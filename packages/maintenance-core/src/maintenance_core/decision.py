@@ -25,6 +25,7 @@ from typing import Literal
 
 from ._log import get_logger
 from .backends.base import StateBackend
+from .events import announce_problem
 from .markers import ForcedMode
 from .overrides import OverrideStore, overrides_of
 from .state import MaintenanceState
@@ -133,11 +134,16 @@ class StateReader:
                 self._last_known = await self.backend.get_state()
         return self._last_known
 
-    def deciding_window(self) -> MaintenanceState | None:
-        """The stored state, when it decides and has a window end; else ``None``."""
+    def deciding_state(self) -> MaintenanceState | None:
+        """The stored state last read, when it decides (no override, no
+        ``enable_maintenance``); else ``None``."""
         if self.overrides.active is not None or self.enable_maintenance is not None:
             return None
-        state = self._last_known
+        return self._last_known
+
+    def deciding_window(self) -> MaintenanceState | None:
+        """The stored state, when it decides and has a window end; else ``None``."""
+        state = self.deciding_state()
         return state if state is not None and state.end is not None else None
 
     def window_end(self) -> datetime | None:
@@ -155,7 +161,11 @@ class StateReader:
         try:
             state = await self.backend.get_state()
         except Exception as exc:
-            return self._fallback(exc)
+            starting = not self._failing
+            value = self._fallback(exc)
+            if starting:  # a fault starts: announced once, as it is logged once
+                announce_problem(self.backend, exc)
+            return value
         problem = self.backend.problem
         if problem is not None and self.on_state_error != "last_known":
             # The backend answered with a stand-in (its own last known state) and has

@@ -128,6 +128,13 @@ class MaintenanceGuard:
             config.bypass_secret, cookie_max_age=config.bypass_cookie_max_age
         )
         self.response = config.response
+        # Window countdown > stored with the state > configured here (> the response's).
+        self._retry_after = config.configured_retry_after
+        # None unless counting was asked for: one attribute check when a request is
+        # refused or bypassed, nothing when maintenance is off.
+        self._metrics = config.metrics
+        if self._metrics is not None:
+            self._metrics.watch(self._reader.backend)
         _check_adapter(adapter)
         # Adapter's own may_force_on always says yes: the call is skipped.
         self._ask_may_force_on = not (
@@ -150,6 +157,8 @@ class MaintenanceGuard:
                 reader = self._reader = StateReader(
                     backend, self.enable_maintenance, self.on_state_error
                 )
+                if self._metrics is not None:
+                    self._metrics.watch(backend)
         return reader
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
@@ -188,9 +197,15 @@ class MaintenanceGuard:
             nonlocal keys
             stored = await reader.stored_state()
             keys = self.bypass.keys(None if stored is None else stored.bypass_key)
-            return (bool(keys) and self.bypass.lets_through(scope, keys)) or (
-                self.exempt_handler is not None and await self._is_exempt(scope, receive, send)
-            )
+            if keys and self.bypass.lets_through(scope, keys):
+                if self._metrics is not None:
+                    self._metrics.record_bypassed("secret")
+                return True
+            if self.exempt_handler is not None and await self._is_exempt(scope, receive, send):
+                if self._metrics is not None:
+                    self._metrics.record_bypassed("exempt_handler")
+                return True
+            return False
 
         if await decide(route, maintenance_on, is_exempt):
             await self._refuse(scope, receive, send, route, keys, reader)
@@ -219,7 +234,7 @@ class MaintenanceGuard:
         reader: StateReader,
     ) -> None:
         end = None
-        retry_after = None
+        retry_after = self._retry_after
         if route.forced is not ForcedMode.ON:
             if keys and scope["type"] == "http":
                 redirect = self.bypass.cookie_redirect(scope, keys)
@@ -229,18 +244,22 @@ class MaintenanceGuard:
                     )
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
                     return
-            window = reader.deciding_window()
-            if window is not None:
-                end, retry_after = window.end, window.seconds_left(time.time())
+            stored = reader.deciding_state()
+            if stored is not None and stored.end is not None:
+                end, retry_after = stored.end, stored.seconds_left(time.time())
+            elif stored is not None and stored.retry_after is not None:
+                retry_after = stored.retry_after
+        if self._metrics is not None:
+            self._metrics.record_refused(
+                scope["type"], "forced" if route.forced is ForcedMode.ON else "maintenance"
+            )
         if scope["type"] == "websocket":
             await self.response.refuse_websocket(scope, send, retry_after)
             return
         if self.response_handler is None:
             await self.response.send_http(scope, send, retry_after)
             return
-        scope[NOTICE_SCOPE_KEY] = MaintenanceNotice(
-            end, self.response.retry_after if retry_after is None else retry_after
-        )
+        scope[NOTICE_SCOPE_KEY] = MaintenanceNotice(end, retry_after)
         try:
             scope[ROUTING_PATH_KEY] = self.adapter.routing_path(scope)
             response = self.response_handler(self.adapter.connection(scope, receive, send))

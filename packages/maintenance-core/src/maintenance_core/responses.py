@@ -1,7 +1,8 @@
 """The maintenance response protocol, in plain ASGI messages.
 
 The default answer is ``503`` with ``{"detail": "Service temporarily unavailable
-due to maintenance"}`` and ``Retry-After: 3600``. A ``HEAD`` request gets the
+due to maintenance"}``, ``Retry-After: 3600`` and ``Cache-Control: no-store`` (no
+cache or proxy keeps the 503 after maintenance ends). A ``HEAD`` request gets the
 same status and headers without a body. A websocket handshake is refused with
 the same ``503`` where the server supports the ASGI ``websocket.http.response``
 extension, else with close code 1013 (try again later).
@@ -36,7 +37,10 @@ class MaintenanceResponse:
     Args:
         status_code: the HTTP status, 503 by default.
         content: a JSON-serialisable body.
-        retry_after: seconds for the ``Retry-After`` header, or ``None`` for none.
+        retry_after: seconds for the ``Retry-After`` header, or ``None`` for none:
+            then no ``Retry-After`` is ever sent, not even a window's countdown.
+
+    Every response carries ``Cache-Control: no-store``, as the HTML page does.
     """
 
     def __init__(
@@ -52,6 +56,7 @@ class MaintenanceResponse:
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(self.body)).encode("latin-1")),
+            (b"cache-control", b"no-store"),
         ]
         self.retry_after = None if retry_after is None else int(retry_after)
         if self.retry_after is not None:

@@ -1,11 +1,16 @@
-"""The stored maintenance state: on or off, an optional window, an optional bypass secret.
+"""The stored maintenance state: on or off, an optional window, bypass secret and Retry-After.
 
 A plain state is stored as ``"1"`` or ``"0"``, as fastapi-maintenance always
 did, so files and keys written by older versions and by hand keep working. A
-state with a window or a bypass secret is stored as a small JSON object::
+state with a window, a bypass secret or a ``Retry-After`` is stored as a small
+JSON object::
 
     {"on": true, "start": "2026-11-21T22:00:00+00:00", "end": "2026-11-21T23:00:00+00:00",
-     "bypass": "scrypt$16384$8$1$<salt>$<verifier>$<token digest>$<cookie key>"}
+     "bypass": "scrypt$16384$8$1$<salt>$<verifier>$<token digest>$<cookie key>",
+     "retry_after": 600}
+
+Readers of version 0.1.0 ignore the keys they do not know, so a state stored
+with ``retry_after`` still reads there (without its ``Retry-After``).
 
 The ``bypass`` value is what :func:`maintenance_core.bypass.hash_secret` wrote:
 a slow salted hash of the secret and the random key that signs its cookies
@@ -31,7 +36,13 @@ from .errors import InvalidStateValueError, InvalidWindowError
 if TYPE_CHECKING:
     from .bypass import BypassKey
 
-__all__ = ["NOTICE_SCOPE_KEY", "MaintenanceNotice", "MaintenanceState", "parse_moment"]
+__all__ = [
+    "NOTICE_SCOPE_KEY",
+    "MaintenanceNotice",
+    "MaintenanceState",
+    "check_retry_after",
+    "parse_moment",
+]
 
 _TRUTHY = frozenset({"1", "yes", "y", "true", "t", "on"})
 _FALSY = frozenset({"0", "no", "n", "false", "f", "off", ""})
@@ -99,6 +110,16 @@ def parse_moment(
         ) from None
 
 
+def _is_retry_after(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def check_retry_after(value: object, name: str = "retry_after") -> None:
+    """Raise ``ValueError`` unless *value* is ``None`` or a positive whole number of seconds."""
+    if value is not None and not _is_retry_after(value):
+        raise ValueError(f"{name} must be a positive whole number of seconds, got {value!r}.")
+
+
 @dataclass(frozen=True)
 class MaintenanceState:
     """What a backend stores.
@@ -111,17 +132,25 @@ class MaintenanceState:
             (``on --secret``), or ``None``. A hash in the older ``sha256$``
             form is kept as it is but lets nobody through (:attr:`bypass_key`
             is ``None``; a warning says to store the secret again).
+        retry_after: seconds for ``Retry-After`` while this state decides
+            (``on --retry``), or ``None`` for the configured value. A window's
+            countdown to its end still wins.
+
+    Raises:
+        ValueError: for a *retry_after* that is not a positive whole number.
     """
 
     on: bool
     start: datetime | None = None
     end: datetime | None = None
     bypass: str | None = None
+    retry_after: int | None = None
     _start_ts: float = field(init=False, repr=False, compare=False, default=-math.inf)
     _end_ts: float = field(init=False, repr=False, compare=False, default=math.inf)
     _bypass_key: BypassKey | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
+        check_retry_after(self.retry_after)
         # Computed once per state (per change), not once per request.
         if self.start is not None:
             object.__setattr__(self, "_start_ts", self.start.timestamp())
@@ -163,8 +192,21 @@ class MaintenanceState:
 
     @property
     def is_plain(self) -> bool:
-        """No window and no bypass secret: storable as ``"1"``/``"0"``."""
-        return self.start is None and self.end is None and self.bypass is None
+        """No window, bypass secret or ``Retry-After``: storable as ``"1"``/``"0"``."""
+        return (
+            self.start is None
+            and self.end is None
+            and self.bypass is None
+            and self.retry_after is None
+        )
+
+    def with_retry_after(self, seconds: int | None) -> MaintenanceState:
+        """This state with *seconds* stored for ``Retry-After`` (``None``: this state).
+
+        Raises:
+            ValueError: for *seconds* that is not a positive whole number.
+        """
+        return self if seconds is None else replace(self, retry_after=seconds)
 
     @property
     def bypass_key(self) -> BypassKey | None:
@@ -203,6 +245,8 @@ class MaintenanceState:
             data["end"] = self.end.isoformat()
         if self.bypass is not None:
             data["bypass"] = self.bypass
+        if self.retry_after is not None:
+            data["retry_after"] = self.retry_after
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
@@ -222,11 +266,15 @@ class MaintenanceState:
             bypass = data.get("bypass")
             if bypass is not None and not isinstance(bypass, str):
                 raise ValueError("'bypass' is not a string")
+            retry_after = data.get("retry_after")
+            if retry_after is not None and not _is_retry_after(retry_after):
+                raise ValueError("'retry_after' is not a positive whole number")
             return cls(
                 data["on"],
                 parse_moment(data.get("start"), "start", show_value=False),
                 parse_moment(data.get("end"), "end", show_value=False),
                 bypass,
+                retry_after,
             )
         except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: deep nesting
             # json's own messages give positions, never the text.

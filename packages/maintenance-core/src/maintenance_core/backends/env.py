@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from .._log import get_logger
 from ..errors import InvalidStateValueError
+from ..events import announce_change, announce_problem
 from ..state import OFF, MaintenanceState
 from .base import StateBackend
 
@@ -44,14 +45,17 @@ class EnvVarBackend(StateBackend):
         """The variable's state: a boolean word, or the JSON form with a window."""
         raw = os.environ.get(self.var_name, "")
         if raw is not self._raw and raw != self._raw:
-            self._state = self._parse(raw)
+            old, self._state = self._state, self._parse(raw)
+            if self._raw is not None:  # the first read learns the state: no change
+                announce_change(self, old, self._state, "local")
             self._raw = raw
         return self._state
 
     def _parse(self, raw: str) -> MaintenanceState:
         try:
             return MaintenanceState.from_text(raw)
-        except InvalidStateValueError:
+        except InvalidStateValueError as exc:
+            announce_problem(self, exc)
             # The value is not echoed: a misplaced secret must not land in the log.
             get_logger("backends", self.log_namespace).warning(
                 "The environment variable %s holds an unrecognised value (%d characters): "

@@ -13,6 +13,7 @@ import anyio.to_thread
 
 from .._mutex import Mutex
 from ..errors import InvalidStateValueError, StateFileMissingError, StateWriteError
+from ..events import announce_change
 from ..state import MaintenanceState
 from .base import StateBackend
 
@@ -102,8 +103,11 @@ class LocalFileBackend(StateBackend):
         except Exception as exc:
             self._error, self._stamp = exc, stamp
             raise
+        old = self._state
         self._state, self._stamp, self._error = state, stamp, None
         self._seen = self._seen or bool(raw.strip())
+        if old is not None:  # another process (or a person) changed the file
+            announce_change(self, old, state, "fleet")
         return state
 
     async def read_state_now(self) -> MaintenanceState:
@@ -126,9 +130,11 @@ class LocalFileBackend(StateBackend):
             raise StateWriteError(self.file_path, exc) from exc
         # The stamp of the file we wrote, not of whatever the path holds now: another
         # process may have replaced it since, and that change must still be seen.
+        old = self._state
         self._state, self._error, self._stamp = state, None, stamp
         self._checked_at = time.monotonic()
         self._seen = True
+        announce_change(self, old, state, "local")
 
     def _stat(self) -> tuple[int, ...] | None:
         try:

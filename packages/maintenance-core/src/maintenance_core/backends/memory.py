@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..events import announce_change
 from ..state import OFF, ON, MaintenanceState
 from .base import StateBackend
 
@@ -22,7 +23,8 @@ class MemoryBackend(StateBackend):
         return self._state
 
     async def set_state(self, state: MaintenanceState) -> None:
-        self._state = state
+        old, self._state = self._state, state
+        announce_change(self, old, state, "local")
 
     def describe(self) -> str:
         return "memory"

@@ -43,6 +43,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 from .._log import get_logger
 from ..errors import ConfigurationError, InvalidStateValueError, MaintenanceError
+from ..events import ChangeSource, announce_change, announce_problem
 from ..state import OFF, ON, MaintenanceState
 from .base import StateBackend
 from .file import MAX_STATE_BYTES
@@ -214,6 +215,7 @@ class RedisBackend(StateBackend):
         self._snapshot: _Snapshot | None = None
         self._failing: BaseException | None = None
         self._read_at = 0.0
+        self._writing: MaintenanceState | None = None  # being stored by this process
 
     @property
     def problem(self) -> Exception | None:
@@ -275,7 +277,7 @@ class RedisBackend(StateBackend):
             snapshot = await self._read(self._loop_state().client)
         except (RedisError, OSError) as exc:
             raise RedisUnavailableError(f"Cannot read {self.describe()}: {exc}") from exc
-        self._snapshot = snapshot
+        self._use(snapshot)
         return snapshot.state
 
     async def set_state(self, state: MaintenanceState) -> None:
@@ -285,6 +287,9 @@ class RedisBackend(StateBackend):
             RedisUnavailableError: if Redis does not take the write.
         """
         client = self._loop_state().client
+        # The sync task may read the new state before this write returns: it then
+        # announces it as this process's change, not the fleet's.
+        self._writing = state
         try:
             async with client.pipeline(transaction=True) as pipe:
                 pipe.set(self.key, state.to_text())
@@ -292,11 +297,16 @@ class RedisBackend(StateBackend):
                 await pipe.execute()
         except (RedisError, OSError) as exc:
             raise RedisUnavailableError(f"Cannot write {self.describe()}: {exc}") from exc
+        finally:
+            self._writing = None
+        old = None
         if self._snapshot is not None:
             snapshot = self._snapshot
+            old = snapshot.state
             self._snapshot = _Snapshot(
                 state, snapshot.leases_on, snapshot.leases_off, snapshot.next_expiry
             )
+        announce_change(self, old, state, "local")
 
     async def _read(self, client: aioredis.Redis) -> _Snapshot:
         raw_state, on, off, next_expiry_ms, kind = await client.eval(
@@ -394,8 +404,8 @@ class RedisBackend(StateBackend):
             self._mark_failing(exc)
             return
         self._read_at = asyncio.get_running_loop().time()
-        self._snapshot = snapshot
         failing, self._failing = self._failing, None
+        self._use(snapshot)
         if failing is not None:
             get_logger("redis").warning(
                 "%s (%s): maintenance is %s.",
@@ -405,6 +415,13 @@ class RedisBackend(StateBackend):
                 self.describe(),
                 "on" if snapshot.state.is_on_now() else "off",
             )
+
+    def _use(self, snapshot: _Snapshot) -> None:
+        """Keep *snapshot* as the state known; announce it if the stored state changed."""
+        previous, self._snapshot = self._snapshot, snapshot
+        if previous is not None:  # the first state read is learnt, not a change
+            source: ChangeSource = "local" if snapshot.state == self._writing else "fleet"
+            announce_change(self, previous.state, snapshot.state, source)
 
     def _mark_failing(self, exc: BaseException) -> None:
         if self._failing is not None:
@@ -429,6 +446,7 @@ class RedisBackend(StateBackend):
             used,
             until,
         )
+        announce_problem(self, exc)
 
     async def aclose(self) -> None:
         """Stop the sync task of the running loop and close the client this backend made."""

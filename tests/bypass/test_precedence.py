@@ -73,10 +73,10 @@ async def test_forced_off_route_is_unaffected(framework: str) -> None:
         response = await answer(app, "/open", headers)
         assert response.status_code == 200
         assert response.json() == {"route": "open"}
-    # The parameter reaches the route as it is: no redirect, no cookie.
-    response = await answer(app, f"/open?{PARAM}={SECRET}")
-    assert response.status_code == 200
-    assert "set-cookie" not in response.headers
+    # A secret in the URL never reaches the app: the request is sent back without it.
+    response = await answer(app, f"/open?{PARAM}={SECRET}&x=1")
+    assert response.status_code == 302
+    assert response.headers["location"] == "./open?x=1"
 
 
 @pytest.mark.parametrize(
@@ -92,8 +92,13 @@ async def test_not_found_and_not_allowed_are_unaffected(
             response = await client.request(method, path, headers=headers)
             assert response.status_code == expected
         response = await client.request(method, f"{path}?{PARAM}={SECRET}")
-        assert response.status_code == expected
-        assert "set-cookie" not in response.headers
+        if framework == "litestar":
+            # Litestar answers 404/405 before any middleware: no app code sees the URL.
+            assert response.status_code == expected
+        else:
+            # The framework's 404/405 is app code too: the secret is dropped first.
+            assert response.status_code == 302
+            assert response.headers["location"] == "./" + path.rsplit("/", 1)[-1]
 
 
 async def test_post_with_the_secret_reaches_an_existing_route(framework: str) -> None:
@@ -133,10 +138,10 @@ async def test_exempt_handler_still_decides_without_a_valid_secret(framework: st
     assert (await answer(app, "/items")).status_code == 200
     assert (await answer(app, "/items", {HEADER: OTHER_SECRET})).status_code == 200
     assert admitting.calls == 2
-    # Exempt, hence not refused: the parameter earns no redirect.
+    # Exempt, hence about to reach the app: the secret in the URL is dropped first.
     response = await answer(app, f"/items?{PARAM}={SECRET}")
-    assert response.status_code == 200
-    assert "set-cookie" not in response.headers
+    assert response.status_code == 302
+    assert response.headers["location"] == "./items"
 
 
 async def test_exempt_handler_is_not_asked_while_maintenance_is_off(framework: str) -> None:

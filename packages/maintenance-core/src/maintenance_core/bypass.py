@@ -627,11 +627,21 @@ class BypassPolicy:
     def cookie_redirect(
         self, scope: Scope, keys: Sequence[BypassKey]
     ) -> tuple[tuple[bytes, bytes], ...] | None:
-        """The headers of the cookie-setting redirect, if the URL carries a valid secret.
+        """The headers of the cookie-setting redirect, if the URL carries a valid secret."""
+        headers = self.param_redirect(scope, keys)
+        return headers if headers is not None and len(headers) == 4 else None
 
-        The redirect goes to the same URL without the ``maintenance_bypass``
-        parameter. Its ``Location`` is relative to the current path, so it stays
-        right behind a proxy that strips a path prefix.
+    def param_redirect(
+        self, scope: Scope, keys: Sequence[BypassKey]
+    ) -> tuple[tuple[bytes, bytes], ...] | None:
+        """The headers of a redirect dropping the ``maintenance_bypass`` parameter.
+
+        ``None`` when the URL does not carry the parameter. Otherwise the
+        redirect goes to the same URL without it, whatever the maintenance state
+        and the route, so a secret in a URL never reaches the app (or its logs);
+        it also sets the bypass cookie when the value is a valid secret. Its
+        ``Location`` is relative to the current path, so it stays right behind a
+        proxy that strips a path prefix.
         """
         query: bytes = scope.get("query_string") or b""
         if _PARAM not in query:
@@ -645,6 +655,11 @@ class BypassPolicy:
                 candidates.append(_form_decode(value))
             elif pair:
                 kept.append(pair)
+        if not candidates:
+            return None  # another parameter whose name merely contains ours
+        location = "./" + _last_segment(scope)
+        if kept:
+            location += "?" + b"&".join(kept).decode("latin-1")
         # Every key and candidate is checked, as for the header; the first match signs.
         found: tuple[BypassKey, bytes] | None = None
         for key in keys:
@@ -653,7 +668,11 @@ class BypassPolicy:
                 if token is not None and found is None:
                     found = (key, token)
         if found is None:
-            return None
+            return (
+                (b"location", location.encode("latin-1")),
+                (b"cache-control", b"no-store"),
+                (b"content-length", b"0"),
+            )
         key, token = found
         cookie = (
             f"{BYPASS_COOKIE}={key._make_cookie(token, int(self.clock()))}; "
@@ -662,9 +681,6 @@ class BypassPolicy:
         )
         if scope.get("scheme") in ("https", "wss"):
             cookie += "; Secure"
-        location = "./" + _last_segment(scope)
-        if kept:
-            location += "?" + b"&".join(kept).decode("latin-1")
         return (
             (b"location", location.encode("latin-1")),
             (b"set-cookie", cookie.encode("latin-1")),

@@ -27,7 +27,7 @@ from ._adapter_base import (
 )
 from ._log import get_logger
 from .backends.base import StateBackend
-from .bypass import BypassKey, BypassPolicy
+from .bypass import BYPASS_PARAM, BypassKey, BypassPolicy
 from .config import MaintenanceConfig
 from .decision import RouteInfo, StateReader, decide
 from .errors import ConfigurationError
@@ -35,6 +35,8 @@ from .markers import ForcedMode
 from .registry import BackendRegistry
 from .responses import strip_body
 from .state import NOTICE_SCOPE_KEY, MaintenanceNotice
+
+_PARAM = BYPASS_PARAM.encode("latin-1")
 
 __all__ = [
     "ASGIApp",
@@ -183,7 +185,7 @@ class MaintenanceGuard:
         if self._ask_may_force_on and not self.adapter.may_force_on(scope):
             if not await reader.is_on():
                 # Maintenance is off and no route is forced on: nothing can block this request.
-                await app(scope, receive, send)
+                await self._admit(scope, receive, send, app, reader)
                 return
             # Decide with this read: a second one could disagree (a state changing, or
             # failing, between the two), and would cost a second read.
@@ -210,7 +212,38 @@ class MaintenanceGuard:
         if await decide(route, maintenance_on, is_exempt):
             await self._refuse(scope, receive, send, route, keys, reader)
         else:
-            await app(scope, receive, send)
+            await self._admit(scope, receive, send, app, reader)
+
+    async def _admit(
+        self, scope: Scope, receive: Receive, send: Send, app: ASGIApp, reader: StateReader
+    ) -> None:
+        """Pass the request to the app, unless its URL carries a bypass secret to drop."""
+        if (
+            _PARAM in scope.get("query_string", b"")
+            and scope["type"] == "http"
+            and await self._drop_bypass_param(scope, send, reader)
+        ):
+            return
+        await app(scope, receive, send)
+
+    async def _drop_bypass_param(self, scope: Scope, send: Send, reader: StateReader) -> bool:
+        """Redirect a URL carrying the bypass parameter to itself without it.
+
+        For a request about to reach the app (maintenance off, a route forced off
+        or exempt, a path no route serves), while a bypass secret is configured:
+        a secret in a URL must not reach the app and its logs. The redirect sets
+        the bypass cookie when the value is a valid secret. (A refused request
+        never reaches the app: it gets the cookie redirect or the 503.)
+        """
+        await reader.is_on()  # the stored state, and its secret, are known after a read
+        stored = await reader.stored_state()
+        keys = self.bypass.keys(None if stored is None else stored.bypass_key)
+        redirect = self.bypass.param_redirect(scope, keys) if keys else None
+        if redirect is None:
+            return False
+        await send({"type": "http.response.start", "status": 302, "headers": [*redirect]})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        return True
 
     async def _is_exempt(self, scope: Scope, receive: Receive, send: Send) -> bool:
         assert self.exempt_handler is not None

@@ -13,7 +13,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from litestar.connection import Request
@@ -25,16 +26,34 @@ __all__ = ["maintenance_page"]
 
 
 def maintenance_page(
-    title: str | None = None, message: str | None = None, refresh: int | None = None
+    title: str | None = None,
+    message: str | None = None,
+    refresh: int | None = None,
+    *,
+    template: str | None = None,
+    template_path: str | os.PathLike[str] | None = None,
+    texts: Mapping[str, str] | None = None,
+    lang: str = "en",
 ) -> Callable[[Request[Any, Any, Any]], Response[bytes]]:
     """A ``response_handler`` that shows browsers an HTML maintenance page.
 
     Browsers (an ``Accept`` that prefers ``text/html``) get the page, every
     other client the default JSON ``503``; both are prepared once, here. The
     arguments, and the errors for bad ones, are those of
-    :class:`maintenance_core.page.MaintenancePage`.
+    :class:`maintenance_core.page.MaintenancePage`: a page of your own
+    (``template=`` or ``template_path=``, with ``$title``, ``$end``,
+    ``$retry_after``...), the fixed sentences in your words (``texts=``) and
+    ``lang=``.
     """
-    page = MaintenancePage(title, message, refresh)
+    page = MaintenancePage(
+        title,
+        message,
+        refresh,
+        template=template,
+        template_path=template_path,
+        texts=texts,
+        lang=lang,
+    )
 
     def response_handler(request: Request[Any, Any, Any]) -> Response[bytes]:
         is_html, body, headers = page.answer(request.scope)

@@ -371,6 +371,15 @@ def build_cli(prog_name: str, version: str, registry: BackendRegistry) -> typer.
         ),
     ]
 
+    RetryOption = Annotated[
+        int | None,
+        typer.Option(
+            "--retry",
+            help="Seconds for Retry-After while this state is on, stored with it (default: "
+            "the app's configured value, 3600); a window's countdown to its --end wins.",
+        ),
+    ]
+
     @app.command()
     def status(
         backend: BackendOption = None,
@@ -391,6 +400,7 @@ def build_cli(prog_name: str, version: str, registry: BackendRegistry) -> typer.
         end: EndOption = None,
         duration: ForOption = None,
         secret: SecretOption = None,
+        retry: RetryOption = None,
     ) -> None:
         """Turn maintenance mode on, now or for a window (writable backends: file, redis)."""
         run(
@@ -398,7 +408,7 @@ def build_cli(prog_name: str, version: str, registry: BackendRegistry) -> typer.
             var_name,
             file_path,
             redis_url,
-            lambda: requested_state(start, end, duration, secret),
+            lambda: requested_state(start, end, duration, secret).with_retry_after(retry),
         )
 
     @app.command()

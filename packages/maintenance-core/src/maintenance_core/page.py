@@ -4,14 +4,23 @@
 (accessible, responsive, no JavaScript) for requests whose ``Accept`` header
 prefers ``text/html`` over ``application/json``, and the default JSON body for
 API clients. Framework adapters wrap the prepared bodies and headers in their
-own response classes; nothing is rendered per request.
+own response classes; nothing is rendered per request (a page is rendered once
+per window end, and a template showing ``$retry_after`` when the seconds change).
+
+The page can be your own (``template=`` or ``template_path=``, see
+:data:`TEMPLATE_PLACEHOLDERS`), in your language (``lang=``, and ``texts=`` for
+the fixed sentences, see :data:`DEFAULT_TEXTS`).
 """
 
 from __future__ import annotations
 
 import html
+import os
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
+from string import Template
+from types import MappingProxyType
 from typing import Any
 
 from .errors import ConfigurationError
@@ -20,7 +29,9 @@ from .state import NOTICE_SCOPE_KEY, MaintenanceNotice
 
 __all__ = [
     "DEFAULT_MESSAGE",
+    "DEFAULT_TEXTS",
     "DEFAULT_TITLE",
+    "TEMPLATE_PLACEHOLDERS",
     "MaintenancePage",
     "accept_header",
     "prefers_html",
@@ -144,11 +155,250 @@ def _check_refresh(refresh: object) -> int | None:
     return refresh
 
 
+_LANG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def _check_lang(lang: object) -> str:
+    if not isinstance(lang, str) or not _LANG.fullmatch(lang):
+        raise ConfigurationError(
+            f"lang must be a language tag such as 'en', 'fr' or 'pt-BR', got {lang!r}."
+        )
+    return lang
+
+
+def _identifiers(text: str, what: str) -> set[str]:
+    """The ``$placeholders`` of a :class:`string.Template` text.
+
+    Raises:
+        ConfigurationError: for a ``$`` that starts no placeholder.
+    """
+    found: set[str] = set()
+    for match in Template.pattern.finditer(text):
+        if match.group("invalid") is not None:
+            line = text.count("\n", 0, match.start("invalid")) + 1
+            raise ConfigurationError(
+                f"{what} has a '$' that starts no placeholder (line {line}): write $$ for a "
+                "dollar sign, and $name or ${name} for a placeholder."
+            )
+        name = match.group("named") or match.group("braced")
+        if name is not None:
+            found.add(name)
+    return found
+
+
+def _check_placeholders(text: str, what: str, allowed: Iterable[str]) -> set[str]:
+    known = set(allowed)
+    found = _identifiers(text, what)
+    unknown = sorted(found - known)
+    if unknown:
+        raise ConfigurationError(
+            f"{what} has the unknown placeholder{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join('$' + name for name in unknown)}; the placeholders are "
+            f"{', '.join('$' + name for name in sorted(known))}."
+        )
+    return found
+
+
+DEFAULT_TEXTS: Mapping[str, str] = MappingProxyType(
+    {
+        "expected_back": "Expected back by $end.",
+        "refreshes": "This page refreshes itself every $seconds seconds.",
+        "refreshes_one": "This page refreshes itself every $seconds second.",
+        "date_format": "%d %B %Y, %H:%M UTC",
+    }
+)
+"""The page's fixed sentences, in English; ``texts=`` replaces any of them.
+
+- ``expected_back``: under the message while a window with an end is open;
+  ``$end`` is the end, in ``date_format``.
+- ``refreshes`` and ``refreshes_one`` (for 1 second): with ``refresh=``;
+  ``$seconds`` is the number of seconds. Giving only ``refreshes`` uses it for
+  1 second too.
+- ``date_format``: a :meth:`~datetime.datetime.strftime` format for the end, in UTC.
+"""
+
+_TEXT_PLACEHOLDERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "expected_back": ("end",),
+        "refreshes": ("seconds",),
+        "refreshes_one": ("seconds",),
+        "date_format": (),
+    }
+)
+
+TEMPLATE_PLACEHOLDERS: tuple[str, ...] = (
+    "lang",
+    "title",
+    "message",
+    "end",
+    "end_iso",
+    "retry_after",
+    "refresh",
+    "end_note",
+    "refresh_meta",
+    "refresh_note",
+)
+"""What a page template (``template=``/``template_path=``) may use, as ``$name``:
+
+- ``$lang``, ``$title``, ``$message``: as given (or the defaults);
+- ``$end``: the window's end in ``date_format`` (empty without an end);
+  ``$end_iso``: the same in ISO 8601, for ``<time datetime="...">``;
+- ``$retry_after``: the seconds sent in ``Retry-After`` (a window's countdown,
+  the state's stored value or the configured one);
+- ``$refresh``: the ``refresh=`` seconds (empty without);
+- ``$end_note``, ``$refresh_meta``, ``$refresh_note``: the ready-made HTML the
+  default page shows (the ``expected_back`` paragraph, the ``<meta
+  http-equiv="refresh">`` and the ``refreshes`` paragraph), each empty when it
+  does not apply.
+
+Every value is HTML-escaped before it is inserted; the template itself is
+yours and is used as it is. ``$$`` is a dollar sign.
+"""
+
+
+def _check_texts(texts: object) -> dict[str, str]:
+    if texts is None:
+        return dict(DEFAULT_TEXTS)
+    if not isinstance(texts, Mapping):
+        raise ConfigurationError(f"texts must be a mapping of names to strings, got {texts!r}.")
+    unknown = sorted(str(key) for key in texts if key not in DEFAULT_TEXTS)
+    if unknown:
+        raise ConfigurationError(
+            f"texts has the unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+            f"the keys are {', '.join(DEFAULT_TEXTS)}."
+        )
+    checked = dict(DEFAULT_TEXTS)
+    if "refreshes" in texts and "refreshes_one" not in texts:
+        checked["refreshes_one"] = texts["refreshes"]
+    for key, value in texts.items():
+        if not isinstance(value, str):
+            raise ConfigurationError(f"texts[{key!r}] must be a string, got {value!r}.")
+        checked[key] = value
+    for key, allowed in _TEXT_PLACEHOLDERS.items():
+        if allowed:
+            _check_placeholders(checked[key], f"texts[{key!r}]", allowed)
+    try:
+        datetime(2026, 1, 1, tzinfo=timezone.utc).strftime(checked["date_format"])
+    except ValueError as exc:
+        raise ConfigurationError(f"texts['date_format'] is not a date format: {exc}.") from None
+    return checked
+
+
+def _read_template(template: object, template_path: object) -> str | None:
+    if template is not None and template_path is not None:
+        raise ConfigurationError("Give either template= or template_path=, not both.")
+    if template is not None:
+        if not isinstance(template, str):
+            raise ConfigurationError(f"template must be a string, got {type(template).__name__}.")
+        return template
+    if template_path is None:
+        return None
+    if not isinstance(template_path, (str, os.PathLike)):
+        raise ConfigurationError(f"template_path must be a path, got {template_path!r}.")
+    try:
+        with open(template_path, encoding="utf-8") as file:
+            return file.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(
+            f"Cannot read the page template {os.fspath(template_path)!r}: {exc}."
+        ) from None
+
+
+class _Renderer:
+    """The page's checked settings; renders it for a window end and a ``Retry-After``."""
+
+    def __init__(
+        self,
+        title: str | None,
+        message: str | None,
+        refresh: int | None,
+        *,
+        lang: str = "en",
+        texts: Mapping[str, str] | None = None,
+        template: str | None = None,
+        template_path: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.title = _check_text("title", title, DEFAULT_TITLE)
+        self.message = _check_text("message", message, DEFAULT_MESSAGE)
+        self.refresh = _check_refresh(refresh)
+        self.lang = _check_lang(lang)
+        self.texts = _check_texts(texts)
+        source = _read_template(template, template_path)
+        self.template = None if source is None else Template(source)
+        used = (
+            set()
+            if source is None
+            else _check_placeholders(source, "The page template", TEMPLATE_PLACEHOLDERS)
+        )
+        self.uses_retry_after = "retry_after" in used
+
+    def _sentence(self, key: str, **values: str) -> str:
+        # The sentence is escaped first, then its placeholders get their (safe) values.
+        return Template(html.escape(self.texts[key])).substitute(values)
+
+    def render(self, end: datetime | None = None, retry_after: int | None = None) -> str:
+        safe_title = html.escape(self.title)
+        safe_message = html.escape(self.message)
+        lang = html.escape(self.lang)
+        end_text = end_iso = end_note = ""
+        if end is not None:
+            utc = end.astimezone(timezone.utc)
+            end_text = utc.strftime(self.texts["date_format"])
+            if self.texts["date_format"] == DEFAULT_TEXTS["date_format"]:
+                end_text = end_text.lstrip("0")
+            end_iso = utc.isoformat()
+            shown = f'<time datetime="{html.escape(end_iso)}">{html.escape(end_text)}</time>'
+            end_note = f"<p>{self._sentence('expected_back', end=shown)}</p>\n"
+        refresh_meta = refresh_note = ""
+        seconds = self.refresh
+        if seconds is not None:
+            key = "refreshes_one" if seconds == 1 else "refreshes"
+            refresh_meta = f'<meta http-equiv="refresh" content="{seconds}">\n'
+            refresh_note = f'<p class="note">{self._sentence(key, seconds=str(seconds))}</p>\n'
+        if self.template is not None:
+            return self.template.substitute(
+                lang=lang,
+                title=safe_title,
+                message=safe_message,
+                end=html.escape(end_text),
+                end_iso=html.escape(end_iso),
+                retry_after=str(DEFAULT_RETRY_AFTER if retry_after is None else retry_after),
+                refresh="" if seconds is None else str(seconds),
+                end_note=end_note,
+                refresh_meta=refresh_meta,
+                refresh_note=refresh_note,
+            )
+        return (
+            "<!DOCTYPE html>\n"
+            f'<html lang="{lang}">\n'
+            "<head>\n"
+            '<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            '<meta name="robots" content="noindex">\n'
+            f"{refresh_meta}"
+            f"<title>{safe_title}</title>\n"
+            f"<style>\n{_STYLE}\n</style>\n"
+            "</head>\n"
+            "<body>\n"
+            "<main>\n"
+            f"<h1>{safe_title}</h1>\n"
+            f"<p>{safe_message}</p>\n"
+            f"{end_note}"
+            f"{refresh_note}"
+            "</main>\n"
+            "</body>\n"
+            "</html>\n"
+        )
+
+
 def render_page(
     title: str | None = None,
     message: str | None = None,
     refresh: int | None = None,
     end: datetime | None = None,
+    *,
+    lang: str = "en",
+    texts: Mapping[str, str] | None = None,
 ) -> str:
     """The maintenance page as an HTML document.
 
@@ -158,48 +408,17 @@ def render_page(
         refresh: seconds after which the browser reloads the page by itself
             (a ``<meta http-equiv="refresh">``, no JavaScript), or ``None``.
         end: when the maintenance window ends, shown in UTC, or ``None``.
+        lang: the page's language tag (``<html lang>``), ``"en"`` by default.
+        texts: replacements for the fixed English sentences, see :data:`DEFAULT_TEXTS`.
 
-    The title and message are HTML-escaped.
+    The title, message and sentences are HTML-escaped.
 
     Raises:
-        ConfigurationError: *title* or *message* is not a string, or *refresh*
-            is not a positive int (a ``TypeError`` and ``ValueError``).
+        ConfigurationError: *title* or *message* is not a string, *refresh* is
+            not a positive int, *lang* is not a language tag, or *texts* has an
+            unknown key or placeholder (a ``TypeError`` and ``ValueError``).
     """
-    safe_title = html.escape(_check_text("title", title, DEFAULT_TITLE))
-    safe_message = html.escape(_check_text("message", message, DEFAULT_MESSAGE))
-    seconds = _check_refresh(refresh)
-    refresh_meta = ""
-    refresh_note = ""
-    end_note = ""
-    if end is not None:
-        utc = end.astimezone(timezone.utc)
-        shown = utc.strftime("%d %B %Y, %H:%M UTC").lstrip("0")
-        end_note = f'<p>Expected back by <time datetime="{utc.isoformat()}">{shown}</time>.</p>\n'
-    if seconds is not None:
-        unit = "second" if seconds == 1 else "seconds"
-        refresh_meta = f'<meta http-equiv="refresh" content="{seconds}">\n'
-        refresh_note = f'<p class="note">This page refreshes itself every {seconds} {unit}.</p>\n'
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en">\n'
-        "<head>\n"
-        '<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        '<meta name="robots" content="noindex">\n'
-        f"{refresh_meta}"
-        f"<title>{safe_title}</title>\n"
-        f"<style>\n{_STYLE}\n</style>\n"
-        "</head>\n"
-        "<body>\n"
-        "<main>\n"
-        f"<h1>{safe_title}</h1>\n"
-        f"<p>{safe_message}</p>\n"
-        f"{end_note}"
-        f"{refresh_note}"
-        "</main>\n"
-        "</body>\n"
-        "</html>\n"
-    )
+    return _Renderer(title, message, refresh, lang=lang, texts=texts).render(end)
 
 
 class MaintenancePage:
@@ -209,6 +428,14 @@ class MaintenancePage:
         title: the page title and heading; ``"Down for maintenance"`` by default.
         message: the paragraph under the heading; a default sentence when ``None``.
         refresh: seconds after which browsers reload the page, or ``None``.
+        template: a page of your own, as a :class:`string.Template` text
+            (``$title``, ``$end``, ``$retry_after``...: see
+            :data:`TEMPLATE_PLACEHOLDERS`), instead of the default page.
+        template_path: the same, read from a UTF-8 file once, here.
+        texts: replacements for the default page's fixed English sentences
+            (``expected_back``, ``refreshes``, ``refreshes_one``,
+            ``date_format``): see :data:`DEFAULT_TEXTS`.
+        lang: the page's language tag (``<html lang>``, ``$lang``), ``"en"`` by default.
 
     Attributes:
         status_code: ``503``.
@@ -216,25 +443,46 @@ class MaintenancePage:
         json: the encoded default JSON body, as the middleware sends it.
         html_headers: headers for the page (``Retry-After``, ``Cache-Control:
             no-store``, ``Vary: Accept``), without the content type.
-        json_headers: headers for the JSON (``Retry-After``, ``Vary: Accept``),
-            without the content type.
+        json_headers: headers for the JSON (the same), without the content type.
 
     During a window with an end, :meth:`answer` adds the end to the page and
-    counts ``Retry-After`` down to it.
+    counts ``Retry-After`` down to it; a ``Retry-After`` stored with the state or
+    configured reaches the page the same way. Values inserted into a template
+    are HTML-escaped, and nothing in a template is evaluated: placeholders are
+    replaced by name, never looked up as attributes or expressions.
 
     Raises:
-        ConfigurationError: *title* or *message* is not a string, or *refresh*
-            is not a positive int (a ``TypeError`` and ``ValueError``).
+        ConfigurationError: for a bad argument (a ``TypeError`` and
+            ``ValueError``): *title* or *message* not a string, *refresh* not a
+            positive int, both *template* and *template_path*, a template file
+            that cannot be read, an unknown placeholder, a ``$`` that starts
+            none, an unknown *texts* key, or a *lang* that is not a language tag.
     """
 
     status_code = 503
 
     def __init__(
-        self, title: str | None = None, message: str | None = None, refresh: int | None = None
+        self,
+        title: str | None = None,
+        message: str | None = None,
+        refresh: int | None = None,
+        *,
+        template: str | None = None,
+        template_path: str | os.PathLike[str] | None = None,
+        texts: Mapping[str, str] | None = None,
+        lang: str = "en",
     ) -> None:
-        self._texts = (title, message, refresh)
-        self._dated: tuple[datetime, bytes] | None = None
-        self.html: bytes = render_page(title, message, refresh).encode("utf-8")
+        self._renderer = _Renderer(
+            title,
+            message,
+            refresh,
+            lang=lang,
+            texts=texts,
+            template=template,
+            template_path=template_path,
+        )
+        self._rendered: tuple[datetime | None, int | None, bytes] | None = None
+        self.html: bytes = self._renderer.render(None, DEFAULT_RETRY_AFTER).encode("utf-8")
         self.json: bytes = MaintenanceResponse(content={"detail": DEFAULT_DETAIL}).body
         retry_after = str(DEFAULT_RETRY_AFTER)
         self.html_headers: Mapping[str, str] = {
@@ -242,7 +490,11 @@ class MaintenancePage:
             "cache-control": "no-store",
             "vary": "Accept",
         }
-        self.json_headers: Mapping[str, str] = {"retry-after": retry_after, "vary": "Accept"}
+        self.json_headers: Mapping[str, str] = {
+            "retry-after": retry_after,
+            "cache-control": "no-store",
+            "vary": "Accept",
+        }
 
     def wants_html(self, scope: Mapping[str, Any]) -> bool:
         """Whether the request in *scope* should get the HTML page rather than the JSON."""
@@ -252,8 +504,8 @@ class MaintenancePage:
         """The answer for a refused request: ``(is_html, body, headers)``.
 
         Uses the :class:`~maintenance_core.state.MaintenanceNotice` the
-        middleware put in *scope*: the window's end on the page and its
-        ``Retry-After``.
+        middleware put in *scope*: the window's end on the page and the
+        ``Retry-After`` to send.
         """
         is_html = self.wants_html(scope)
         notice = scope.get(NOTICE_SCOPE_KEY)
@@ -267,13 +519,18 @@ class MaintenancePage:
         if not is_html:
             return False, self.json, {**self.json_headers, "retry-after": retry_after}
         headers = {**self.html_headers, "retry-after": retry_after}
-        if notice.end is None:
+        if notice.end is None and not (
+            self._renderer.uses_retry_after and notice.retry_after != DEFAULT_RETRY_AFTER
+        ):
             return True, self.html, headers
-        return True, self._page_until(notice.end), headers
+        return True, self._page(notice.end, notice.retry_after), headers
 
-    def _page_until(self, end: datetime) -> bytes:
-        # Every request of one window shows the same end: render it once.
-        dated = self._dated
-        if dated is None or dated[0] != end:
-            dated = self._dated = (end, render_page(*self._texts, end=end).encode("utf-8"))
-        return dated[1]
+    def _page(self, end: datetime | None, retry_after: int) -> bytes:
+        # Every request of one window shows the same end: render it once (a template
+        # showing $retry_after is rendered again when the seconds change).
+        key_retry = retry_after if self._renderer.uses_retry_after else None
+        rendered = self._rendered
+        if rendered is None or rendered[0] != end or rendered[1] != key_retry:
+            page = self._renderer.render(end, retry_after).encode("utf-8")
+            rendered = self._rendered = (end, key_retry, page)
+        return rendered[2]

@@ -206,7 +206,10 @@ class MaintenanceState:
         Raises:
             ValueError: for *seconds* that is not a positive whole number.
         """
-        return self if seconds is None else replace(self, retry_after=seconds)
+        if seconds is None:
+            return self
+        check_retry_after(seconds, "Retry-After")
+        return replace(self, retry_after=seconds)
 
     @property
     def bypass_key(self) -> BypassKey | None:

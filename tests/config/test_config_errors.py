@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import anyio
 import fastapi_maintenance
 import litestar_maintenance
 import pytest
@@ -83,19 +84,40 @@ def test_litestar_plugin_rejects_a_handler_that_cannot_take_the_request(name: st
         MaintenancePlugin(**{name: two_arguments})
 
 
-def test_handlers_with_defaults_or_varargs_are_accepted() -> None:
+def test_handlers_with_defaults_or_varargs_are_accepted_and_used() -> None:
     def with_default(request: object, flag: bool = True) -> bool:
         return flag
 
     def with_varargs(*args: object) -> bool:
-        return True
+        return len(args) == 1
 
     for handler in (with_default, with_varargs, lambda request: True):
-        MaintenanceGuard(
-            adapter=GenericAdapter(lambda scope: None),
+        guard = MaintenanceGuard(
+            adapter=GenericAdapter(),
             backend=MemoryBackend(),
+            enable_maintenance=True,
             exempt_handler=handler,
         )
+        # Accepted at construction, and called with the request: it exempts it.
+        assert anyio.run(_status, guard) == 200, handler
+
+
+async def _status(guard: MaintenanceGuard) -> int:
+    sent: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""}
+    await guard.handle(scope, receive, send, app)
+    return int(sent[0]["status"])
 
 
 @pytest.mark.parametrize("policy", ["last-known", "ON", "", None])

@@ -30,11 +30,12 @@ from maintenance_core.backends.redis import RedisBackend
 from tests.support.servers import ROOT
 
 from .conftest import BackendFactory
-from .helpers import eventually, stays
+from .helpers import eventually, stays, wait_subscribed
 
 pytestmark = pytest.mark.anyio
 
 LEASES_ON = "maintenance_mode:leases:on"
+CHANNEL = "maintenance_mode:changed"
 
 LEASE_TTL = 1.2  # seconds: renewed every 0.4 s while held
 STEP = 0.05  # seconds the holder's loop blocks at a time (renewals ~0.3 s late, ~0.5 s margin)
@@ -48,12 +49,23 @@ return {now, redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')}
 """
 
 
-async def _read_line(process: Process, within: float) -> str:
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-2000:]
+
+
+async def _read_line(process: Process, within: float, log: Path) -> str:
+    """The holder's next line on stdout; fail with its stderr if none comes in time."""
     assert process.stdout is not None
     received = b""
-    with anyio.fail_after(within):
-        while not received.endswith(b"\n"):
-            received += await process.stdout.receive()
+    try:
+        with anyio.fail_after(within):
+            while not received.endswith(b"\n"):
+                received += await process.stdout.receive()
+    except (TimeoutError, anyio.EndOfStream):
+        raise AssertionError(
+            f"no line from the holder within {within}s (got {received!r}); its stderr:\n"
+            f"{_tail(log)}"
+        ) from None
     return received.decode().strip()
 
 
@@ -62,9 +74,14 @@ async def test_a_busy_holder_renews_in_time_so_another_process_never_sees_mainte
 ) -> None:
     observer = make_backend(url=redis_url, resync_interval=30)
     assert await fm.get_maintenance_mode(observer) is False
+    await wait_subscribed(raw, CHANNEL)  # the observer hears of the lease when it is taken
     stop = tmp_path / "stop"
+    log = tmp_path / "holder.log"
     holder = [sys.executable, "-m", "tests.redis.busy_holder", redis_url]
-    process = await anyio.open_process([*holder, str(LEASE_TTL), str(STEP), str(stop)], cwd=ROOT)
+    with log.open("wb") as stderr:
+        process = await anyio.open_process(
+            [*holder, str(LEASE_TTL), str(STEP), str(stop)], cwd=ROOT, stderr=stderr
+        )
     expiries: set[float] = set()  # every expiry the lease had: one per renewal
     last_look: dict[str, object] = {}
 
@@ -81,9 +98,9 @@ async def test_a_busy_holder_renews_in_time_so_another_process_never_sees_mainte
         return len(live) == 1 and on_here is True
 
     try:
-        assert await _read_line(process, within=20) == "held"
+        assert await _read_line(process, within=20, log=log) == "held"
         await eventually(
-            lambda: fm.get_maintenance_mode(observer), within=1.0, what="the lease seen here"
+            lambda: fm.get_maintenance_mode(observer), within=5.0, what="the lease seen here"
         )
         watched_from = time.monotonic()
         try:
@@ -92,13 +109,13 @@ async def test_a_busy_holder_renews_in_time_so_another_process_never_sees_mainte
             raise AssertionError(
                 f"{exc} (holder: TTL {LEASE_TTL}s, loop blocked {STEP}s at a time): "
                 f"maintenance seen off by another process while the lease was held; "
-                f"last look {last_look}"
+                f"last look {last_look}; holder's stderr:\n{_tail(log)}"
             ) from None
         watched = time.monotonic() - watched_from
         assert process.returncode is None, "the holder exited while it held the lease"
         stop.touch()
-        stats = json.loads(await _read_line(process, within=10))
-        assert await process.wait() == 0
+        stats = json.loads(await _read_line(process, within=20, log=log))
+        assert await process.wait() == 0, _tail(log)
     finally:
         if process.returncode is None:
             process.kill()

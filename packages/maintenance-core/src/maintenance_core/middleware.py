@@ -33,7 +33,7 @@ from .decision import RouteInfo, StateReader, decide
 from .errors import ConfigurationError
 from .markers import ForcedMode
 from .registry import BackendRegistry
-from .responses import strip_body
+from .responses import MaintenanceResponse, strip_body
 from .state import NOTICE_SCOPE_KEY, MaintenanceNotice
 
 _PARAM = BYPASS_PARAM.encode("latin-1")
@@ -130,6 +130,9 @@ class MaintenanceGuard:
             config.bypass_secret, cookie_max_age=config.bypass_cookie_max_age
         )
         self.response = config.response
+        if config.retry_after is not None and config.retry_after != self.response.retry_after:
+            # The default response with the configured Retry-After, prepared once.
+            self.response = MaintenanceResponse(retry_after=config.retry_after)
         # Window countdown > stored with the state > configured here (> the response's).
         self._retry_after = config.configured_retry_after
         # None unless counting was asked for: one attribute check when a request is

@@ -65,7 +65,7 @@ class MaintenanceResponse:
 
     def headers_for(self, retry_after: int | None) -> list[tuple[bytes, bytes]]:
         """A fresh header list, with ``Retry-After`` set to *retry_after* when given."""
-        if retry_after is None or self.retry_after is None:
+        if retry_after is None or self.retry_after is None or retry_after == self.retry_after:
             # Fresh lists: outer middleware such as CORS edit them in place.
             return [*self.headers]
         value = str(retry_after).encode("latin-1")

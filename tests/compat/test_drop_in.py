@@ -168,6 +168,27 @@ async def test_an_explicit_backend_is_not_replaced_by_configure_backend(tmp_path
         assert (await client.get("/")).status_code == 503
 
 
+async def test_a_middleware_without_backend_built_last_hands_scripts_the_configured_one(
+    tmp_path: Path,
+) -> None:
+    from fastapi_maintenance.backends import LocalFileBackend
+
+    own = tmp_path / "a.txt"
+    configured = tmp_path / "b.txt"
+    app_a = fastapi_app(backend=LocalFileBackend(own))
+    app_b = fastapi_app()  # built after A, without a backend
+    async with fastapi_client(app_a) as a, fastapi_client(app_b) as b:
+        assert (await a.get("/")).status_code == 200  # both apps are built now
+        assert (await b.get("/")).status_code == 200
+        fastapi_maintenance.configure_backend("file", file_path=str(configured))
+        await fastapi_maintenance.set_maintenance_mode(True)  # outside any request
+        # As in 0.0.5: the latest middleware had no backend, so the configured one is set.
+        assert configured.read_text() == "1"
+        assert not own.exists()
+        assert (await b.get("/")).status_code == 503
+        assert (await a.get("/")).status_code == 200
+
+
 # --- logging under the installed package's name ----------------------------------------
 
 

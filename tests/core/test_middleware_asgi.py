@@ -639,7 +639,7 @@ def test_non_callable_handler_is_a_type_error(name: str, value: Any) -> None:
         )
 
 
-@pytest.mark.parametrize("value", [1, 0, "true", "", []])
+@pytest.mark.parametrize("value", [2, -1, "true", "0", "", [], 1.0])
 def test_non_bool_enable_maintenance_is_a_type_error(value: Any) -> None:
     with pytest.raises(TypeError, match="enable_maintenance"):
         MaintenanceMiddleware(
@@ -648,6 +648,14 @@ def test_non_bool_enable_maintenance_is_a_type_error(value: Any) -> None:
                 adapter=FakeAdapter(), backend=MemoryBackend(), enable_maintenance=value
             ),
         )
+
+
+@pytest.mark.parametrize(("value", "expected"), [(1, True), (0, False)])
+def test_enable_maintenance_takes_1_and_0_as_0_0_5_did(value: int, expected: bool) -> None:
+    guard = MaintenanceGuard(
+        adapter=FakeAdapter(), backend=MemoryBackend(), enable_maintenance=value
+    )
+    assert guard.enable_maintenance is expected
 
 
 @pytest.mark.parametrize("value", [object(), "file", MemoryBackend, {"type": "file"}])

@@ -184,7 +184,8 @@ async def test_redis_killed_and_restarted_under_load(
         expected += [
             (
                 f"{UNREACHABLE} {where}: ",
-                f"; serving the last known state: maintenance is {word(on)} until it is back.",
+                f"; keeping the last known state: maintenance is {word(on)} until it is back"
+                " (on_state_error decides what requests get).",
             ),
             (f"{REACHABLE_AGAIN} {where}): maintenance is {word(on)}.", ""),
         ]

@@ -201,3 +201,17 @@ async def test_on_state_error_decides_for_a_bad_value_in_redis(
     await raw.rpush("maintenance_mode", "1")  # a list where a string belongs
     await eventually(lambda: backend.problem is not None, within=5.0, what="bad value seen")
     assert await _statuses(app, 20) == {during}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://127.0.0.1:1/0?password=PWSECRET3",
+        "redis://user:PWSECRET3@127.0.0.1:1/0",
+        "redis://127.0.0.1:1/0?db=0&Password=PWSECRET3&socket_timeout=1",
+    ],
+)
+def test_a_password_in_the_url_is_masked_in_every_description(url: str) -> None:
+    backend = RedisBackend(url=url)
+    assert "PWSECRET3" not in backend.describe()
+    assert "***" in backend.describe()

@@ -143,7 +143,10 @@ class MaintenanceConfig:
 
     def __post_init__(self) -> None:
         enable = self.enable_maintenance
-        if enable is not None and not isinstance(enable, bool):
+        if type(enable) is int and enable in (0, 1):
+            # fastapi-maintenance 0.0.5 took 1 and 0 by their truth value.
+            object.__setattr__(self, "enable_maintenance", bool(enable))
+        elif enable is not None and not isinstance(enable, bool):
             raise ConfigurationError(
                 f"enable_maintenance must be True, False or None, got {enable!r}."
             )

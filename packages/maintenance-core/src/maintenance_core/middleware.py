@@ -108,7 +108,9 @@ class MaintenanceGuard:
         backend = config.backend
         if backend is None and registry is None:
             raise ConfigurationError("A maintenance guard needs a backend or a registry.")
-        if backend is not None and registry is not None:
+        if registry is not None:
+            # As in 0.0.5: the latest middleware decides fallback 2, even without a
+            # backend of its own (then the configured one is used outside requests).
             registry.register_middleware(backend)
 
         self.config = config

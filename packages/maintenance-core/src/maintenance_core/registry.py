@@ -7,7 +7,8 @@ they use, in this order:
    which the middleware binds in a context variable, so two apps in one
    process each see their own;
 2. the backend given to the middleware built most recently, for code running
-   outside any request (scripts, tests);
+   outside any request (scripts, tests); when that middleware was built
+   without a backend, this step is skipped, as in fastapi-maintenance 0.0.5;
 3. the backend set with ``configure_backend()``, whenever it was called: a
    middleware built without a backend uses it too, at each request, as
    fastapi-maintenance 0.0.5 did;
@@ -124,9 +125,10 @@ class BackendRegistry:
         self._configured = None
         self._middleware = None
 
-    def register_middleware(self, backend: StateBackend) -> None:
-        """Remember the backend given to a newly built middleware (fallback 2)."""
-        self._middleware = weakref.ref(backend)
+    def register_middleware(self, backend: StateBackend | None) -> None:
+        """Remember the backend given to a newly built middleware (fallback 2);
+        ``None`` for one built without a backend, which then follows the configured one."""
+        self._middleware = None if backend is None else weakref.ref(backend)
 
     def bind(self, backend: StateBackend) -> Token[tuple[StateBackend, Token[str]] | None]:
         """Make *backend* current for the running request, and log under this

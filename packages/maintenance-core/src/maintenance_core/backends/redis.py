@@ -112,14 +112,21 @@ class _Snapshot:
 
 
 def _redact(url: str) -> str:
+    """The URL with its password masked, in the user-info part and in the query."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+    netloc = parts.netloc
+    if parts.password is not None:
+        host = parts.hostname or ""
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"
+        netloc = (f"{parts.username}:***@" if parts.username else ":***@") + host
+    query = "&".join(
+        f"{name}=***" if name.lower() == "password" else pair
+        for pair in parts.query.split("&")
+        if pair
+        for name in [pair.partition("=")[0]]
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _check_seconds(name: str, value: float, *, minimum: float) -> None:
@@ -438,7 +445,7 @@ class RedisBackend(StateBackend):
         else:
             problem, until = "Redis is unreachable", "it is back"
         get_logger("redis").error(
-            "%s (%s: %s: %s); serving %s until %s.",
+            "%s (%s: %s: %s); keeping %s until %s (on_state_error decides what requests get).",
             problem,
             self.describe(),
             type(exc).__name__,

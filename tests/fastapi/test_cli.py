@@ -56,8 +56,10 @@ def assert_status(result: subprocess.CompletedProcess[str], expected: str) -> No
     assert result.stdout == expected + "\n"
 
 
-def assert_error(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
-    assert result.returncode == 1, (result.stdout, result.stderr)
+def assert_error(
+    result: subprocess.CompletedProcess[str], *fragments: str, code: int = 1
+) -> str:
+    assert result.returncode == code, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr + result.stdout
     assert result.stdout == ""
     lines = result.stderr.splitlines()
@@ -216,7 +218,11 @@ def test_error_file_backend_without_path(command: str) -> None:
 
 @pytest.mark.parametrize("command", ["status", "off"])
 def test_error_unknown_backend(command: str) -> None:
-    assert_error(run_cli(command, "--backend", "consul"), "'consul'", "'env'", "'file'", "'redis'")
+    # --backend is a choice: the parser refuses it, a usage error (exit code 2) in one line.
+    line = assert_error(
+        run_cli(command, "--backend", "consul"), "'consul'", "'env'", "'file'", "'redis'", code=2
+    )
+    assert f"fastapi-maintenance {command} --help" in line
 
 
 @pytest.mark.parametrize(
@@ -259,10 +265,27 @@ def test_error_unreadable_path(tmp_path: Path) -> None:
 
 
 def test_error_option_of_another_backend(tmp_path: Path) -> None:
-    assert_error(run_cli("status", "--file-path", tmp_path / "x.txt"), "--file-path")
+    assert_error(
+        run_cli("status", "--backend", "env", "--file-path", tmp_path / "x.txt"), "--file-path"
+    )
     assert_error(
         run_cli("status", "--backend", "file", "--file-path", tmp_path / "x", "--var-name", "V"),
         "--var-name",
+    )
+    # Without --backend, options of two backends are ambiguous.
+    assert_error(
+        run_cli("status", "--file-path", tmp_path / "x", "--redis-url", "redis://localhost/0"),
+        "--file-path",
+        "--redis-url",
+        "--backend",
+    )
+
+
+def test_an_option_of_one_backend_chooses_it(tmp_path: Path) -> None:
+    path = tmp_path / "state.txt"
+    path.write_text("1", encoding="utf-8")
+    assert_status(
+        run_cli("status", "--file-path", path), f"Maintenance mode is ON (file: {path})"
     )
 
 
@@ -349,8 +372,8 @@ def test_build_cli_is_generic() -> None:
     assert anyio.run(memory.get_value) is True
 
     result = runner.invoke(app, ["status", "--backend", "nope"])
-    assert result.exit_code == 1
-    assert "'env', 'file', 'redis', 'memory'" in result.stderr
+    assert result.exit_code == 2  # a choice, refused by the parser
+    assert "'env', 'file', 'redis', 'memory'" in " ".join(result.output.split())
 
 
 # --- hostile input: still one line --------------------------------------------------------

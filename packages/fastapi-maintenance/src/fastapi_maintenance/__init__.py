@@ -5,13 +5,29 @@ Add :class:`MaintenanceModeMiddleware` to an app, turn maintenance on with the
 or a writable backend, and control single endpoints with the decorators.
 """
 
+from typing import TYPE_CHECKING
+
 from maintenance_core.config import MaintenanceConfig
 
 from ._state import registry as _registry
 from .decorators import force_maintenance_mode_off, force_maintenance_mode_on
-from .middleware import MaintenanceModeMiddleware
+
+if TYPE_CHECKING:
+    from .middleware import MaintenanceModeMiddleware
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    # The middleware imports Starlette: imported on first use, so that the
+    # ``fastapi-maintenance`` command does not import FastAPI for a file or Redis backend.
+    if name == "MaintenanceModeMiddleware":
+        from .middleware import MaintenanceModeMiddleware
+
+        globals()[name] = MaintenanceModeMiddleware
+        return MaintenanceModeMiddleware
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 configure_backend = _registry.configure_backend
 get_maintenance_mode = _registry.get_maintenance_mode

@@ -6,14 +6,39 @@ variable, ``enable_maintenance=True`` or a writable backend, and keep handlers
 reachable with ``opt={"maintenance_mode": "off"}`` or the decorators.
 """
 
+from typing import TYPE_CHECKING
+
 from maintenance_core.config import MaintenanceConfig
 
 from ._state import registry as _registry
-from .decorators import force_maintenance_mode_off, force_maintenance_mode_on
-from .middleware import MaintenanceModeMiddleware
-from .plugin import MaintenancePlugin
+
+if TYPE_CHECKING:
+    from .decorators import force_maintenance_mode_off, force_maintenance_mode_on
+    from .middleware import MaintenanceModeMiddleware
+    from .plugin import MaintenancePlugin
 
 __version__ = "0.1.0"
+
+# These import Litestar: imported on first use, so that the ``litestar-maintenance``
+# command does not import Litestar for a file or Redis backend.
+_LAZY = {
+    "MaintenanceModeMiddleware": "middleware",
+    "MaintenancePlugin": "plugin",
+    "force_maintenance_mode_off": "decorators",
+    "force_maintenance_mode_on": "decorators",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 configure_backend = _registry.configure_backend
 get_maintenance_mode = _registry.get_maintenance_mode

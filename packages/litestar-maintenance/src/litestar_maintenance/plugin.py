@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar, Token
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Litestar
 from litestar.config.app import AppConfig
-from litestar.plugins import InitPlugin
+from litestar.plugins import CLIPlugin, InitPlugin
 from maintenance_core.bypass import DEFAULT_COOKIE_MAX_AGE
 from maintenance_core.config import MaintenanceConfig
 from maintenance_core.decision import StateErrorPolicy
@@ -18,10 +19,15 @@ from ._state import registry
 from .backends import StateBackend
 from .middleware import ExemptHandler, MaintenanceModeMiddleware, ResponseHandler
 
+if TYPE_CHECKING:
+    from click import Group
+
 __all__ = ["MaintenancePlugin"]
 
+_logger = logging.getLogger("litestar_maintenance.plugin")
 
-class MaintenancePlugin(InitPlugin):
+
+class MaintenancePlugin(InitPlugin, CLIPlugin):
     """Add :class:`~litestar_maintenance.MaintenanceModeMiddleware` to the app.
 
     ``Litestar(plugins=[MaintenancePlugin(config=MaintenanceConfig(...))])``, or
@@ -34,6 +40,13 @@ class MaintenancePlugin(InitPlugin):
     (its ``lifespan`` managers, ``on_startup`` and ``on_shutdown`` hooks), so
     ``get_maintenance_mode()`` and the other module-level functions called
     there use this app's backend, even with several apps in one process.
+    When the app shuts down, after its own ``on_shutdown`` hooks, the plugin
+    closes that backend (:meth:`~maintenance_core.backends.StateBackend.aclose`:
+    Redis connections and the sync task of the app's event loop).
+
+    It is also a Litestar CLI plugin: with the ``cli`` extra,
+    ``litestar --app app:app maintenance status|on|off`` shows or switches the
+    maintenance mode on :attr:`backend`.
 
     Attributes:
         config: the options, as a :class:`~litestar_maintenance.MaintenanceConfig`.
@@ -68,11 +81,25 @@ class MaintenancePlugin(InitPlugin):
             "litestar_maintenance_lifespan", default=None
         )
 
+    @property
+    def backend(self) -> StateBackend:
+        """The backend this app reads: the config's ``backend``, else, at the time
+        of the call, the one set with ``configure_backend()``, else the
+        ``LITESTAR_MAINTENANCE_MODE`` environment variable."""
+        return self.middleware.guard.backend
+
+    def on_cli_init(self, cli: Group) -> None:
+        """Add the ``maintenance`` command to Litestar's CLI (``litestar maintenance``)."""
+        from .cli import litestar_command
+
+        cli.add_command(litestar_command(self))
+
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.middleware.insert(0, self.middleware)
         # Litestar enters the lifespan managers first, then runs on_startup; at
         # shutdown it leaves the managers, then runs on_shutdown. The first manager
-        # binds and the last on_shutdown hook unbinds, so all of them see the backend.
+        # binds and the last on_shutdown hook closes the backend and unbinds, so all of
+        # them see the backend.
         app_config.lifespan.insert(0, self._bind_lifespan)
         app_config.on_shutdown.append(self._unbind_lifespan)
         return app_config
@@ -83,8 +110,14 @@ class MaintenancePlugin(InitPlugin):
             self._bound.set(registry.bind(self.middleware.guard.backend))
         yield
 
-    def _unbind_lifespan(self) -> None:
-        token = self._bound.get()
-        if token is not None:
-            self._bound.set(None)
-            registry.unbind(token)
+    async def _unbind_lifespan(self) -> None:
+        backend = self.backend
+        try:
+            await backend.aclose()
+        except Exception:
+            _logger.exception("Could not close the maintenance backend %s.", backend.describe())
+        finally:
+            token = self._bound.get()
+            if token is not None:
+                self._bound.set(None)
+                registry.unbind(token)

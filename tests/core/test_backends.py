@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -627,7 +629,41 @@ async def test_file_backend_keeps_the_file_mode_and_hides_a_stored_secret(
     await backend.set_value(False)
     assert path.stat().st_mode & 0o777 == 0o640  # kept across writes
     await backend.set_state(MaintenanceState(True, bypass=STORED_SECRET_HASH))
-    assert path.stat().st_mode & 0o777 == 0o600  # group loses access to the digests
+    assert path.stat().st_mode & 0o777 == 0o640  # others lose access; the group keeps it
+    fresh = tmp_path / "fresh.txt"
+    await LocalFileBackend(fresh).set_state(MaintenanceState(True, bypass=STORED_SECRET_HASH))
+    assert fresh.stat().st_mode & 0o777 == 0o600  # a new file holding a secret
+
+
+def _world_readable_directory_with_a_file_of_nobody() -> Path:
+    directory = Path(tempfile.mkdtemp(prefix="state-owner-"))  # pytest's tmp is root-only
+    directory.chmod(0o755)
+    path = directory / "state.txt"
+    path.write_text("0", encoding="utf-8")
+    os.chown(path, 65534, 65534)
+    path.chmod(0o644)
+    return directory
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root may give a file to another user")
+async def test_a_write_by_root_keeps_the_owner_so_the_app_can_still_read() -> None:
+    # The app runs as nobody and owns the file; root runs the CLI with a secret.
+    directory = _world_readable_directory_with_a_file_of_nobody()
+    path = directory / "state.txt"
+    try:
+        await LocalFileBackend(path).set_state(MaintenanceState(True, bypass=STORED_SECRET_HASH))
+        info = path.stat()
+        assert (info.st_uid, info.st_gid) == (65534, 65534)
+        assert info.st_mode & 0o777 == 0o640
+        # And nobody really reads it: a child without root's rights.
+        read = await anyio.run_process(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "cat", str(path)],
+            check=False,
+        )
+        assert read.returncode == 0, read.stderr
+        assert read.stdout.startswith(b"{")
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 # --- MemoryBackend -------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -35,8 +36,10 @@ class LocalFileBackend(StateBackend):
 
     Writes go to a temporary file in the same directory that then replaces the
     state file, so a reader never sees a half-written value. The file keeps its
-    permission bits across writes; while a bypass secret is stored with the
-    state, group and others lose theirs (``0600`` for a new file).
+    owner, group and permission bits across writes (the owner and group when
+    the writer may set them, e.g. root running the CLI), so the app keeps
+    reading a file another user wrote; while a bypass secret is stored with the
+    state, others lose their access (a new file is ``0600``).
 
     A file larger than :data:`MAX_STATE_BYTES` is refused without being read,
     and a request never queues behind another's read of the file: while one
@@ -175,19 +178,27 @@ class LocalFileBackend(StateBackend):
     def _write(self, text: str, secret_stored: bool) -> tuple[int, ...]:
         target = Path(self.file_path)
         directory = target.parent
+        owner: tuple[int, int] | None = None
         try:
-            mode = stat.S_IMODE(os.stat(target).st_mode)
+            existing = os.stat(target)
         except FileNotFoundError:
-            mode = 0o644
-        if secret_stored:
-            mode &= 0o700  # the stored digests are for this user's eyes only
-            mode |= 0o600
+            mode = 0o600 if secret_stored else 0o644
+        else:
+            mode = stat.S_IMODE(existing.st_mode)
+            owner = (existing.st_uid, existing.st_gid)
+            if secret_stored:
+                mode &= ~0o007  # others lose access to the digests; the owner and group keep theirs
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as tmp:
                 tmp.write(text)
                 tmp.flush()
                 os.fsync(tmp.fileno())
+                if owner is not None:
+                    # The app that reads the file must still be able to: a write by
+                    # another user (root running the CLI) keeps the owner and group.
+                    with contextlib.suppress(PermissionError):
+                        os.fchown(tmp.fileno(), *owner)
                 os.fchmod(tmp.fileno(), mode)
                 info = os.fstat(tmp.fileno())  # the stamp survives the rename
             os.replace(tmp_name, target)

@@ -30,6 +30,7 @@ from .backends.base import StateBackend
 from .bypass import BYPASS_PARAM, BypassKey, BypassPolicy
 from .config import MaintenanceConfig
 from .decision import RouteInfo, StateReader, decide
+from .drain import ADMITTED_SCOPE_KEY, Epoch, inflight_of
 from .errors import ConfigurationError
 from .markers import ForcedMode
 from .registry import BackendRegistry
@@ -128,6 +129,10 @@ class MaintenanceGuard:
             config.enable_maintenance,
             config.on_state_error,
         )
+        # The requests admitted that maintenance would refuse, counted for drains
+        # (maintenance_core.drain); one tracker per backend, shared between guards.
+        self._inflight = inflight_of(self._reader.backend)
+        self._inflight.serving = True
         self.bypass = BypassPolicy(
             config.bypass_secret, cookie_max_age=config.bypass_cookie_max_age
         )
@@ -164,6 +169,8 @@ class MaintenanceGuard:
                 reader = self._reader = StateReader(
                     backend, self.enable_maintenance, self.on_state_error
                 )
+                self._inflight = inflight_of(backend)
+                self._inflight.serving = True
                 if self._metrics is not None:
                     self._metrics.watch(backend)
         return reader
@@ -174,7 +181,7 @@ class MaintenanceGuard:
         if self.registry is None:
             await self._dispatch(scope, receive, send, app, reader)
             return
-        token = self.registry.bind(reader.backend)
+        token = self.registry.bind(reader.backend, scope)
         try:
             await self._dispatch(scope, receive, send, app, reader)
         finally:
@@ -187,10 +194,13 @@ class MaintenanceGuard:
             await app(scope, receive, send)
             return
         maintenance_on = reader.is_on
+        # Taken before the state is read: a drain that starts while this request
+        # decides shows as a new epoch when it is admitted (see _admit_counted).
+        epoch = self._inflight.epoch
         if self._ask_may_force_on and not self.adapter.may_force_on(scope):
             if not await reader.is_on():
                 # Maintenance is off and no route is forced on: nothing can block this request.
-                await self._admit(scope, receive, send, app, reader)
+                await self._admit_counted(scope, receive, send, app, reader, epoch)
                 return
             # Decide with this read: a second one could disagree (a state changing, or
             # failing, between the two), and would cost a second read.
@@ -199,25 +209,55 @@ class MaintenanceGuard:
         # The bypass keys of this request, found when decide() asks about exemption;
         # decide() refuses a route not forced on only after asking.
         keys: tuple[BypassKey, ...] = ()
+        exempt = False  # let through by a secret or the exempt_handler: never waited for
 
         async def is_exempt() -> bool:
-            nonlocal keys
+            nonlocal keys, exempt
             stored = await reader.stored_state()
             keys = self.bypass.keys(None if stored is None else stored.bypass_key)
             if keys and self.bypass.lets_through(scope, keys):
                 if self._metrics is not None:
                     self._metrics.record_bypassed("secret")
-                return True
-            if self.exempt_handler is not None and await self._is_exempt(scope, receive, send):
+                exempt = True
+            elif self.exempt_handler is not None and await self._is_exempt(scope, receive, send):
                 if self._metrics is not None:
                     self._metrics.record_bypassed("exempt_handler")
-                return True
-            return False
+                exempt = True
+            return exempt
 
         if await decide(route, maintenance_on, is_exempt):
             await self._refuse(scope, receive, send, route, keys, reader)
-        else:
+        elif exempt or not route.exists or route.forced is not None or route.exempt:
+            # Maintenance never refuses this request: no drain waits for it.
             await self._admit(scope, receive, send, app, reader)
+        else:
+            await self._admit_counted(scope, receive, send, app, reader, epoch)
+
+    async def _admit_counted(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        app: ASGIApp,
+        reader: StateReader,
+        epoch: Epoch,
+    ) -> None:
+        """Pass on a request that maintenance would refuse now, counted in flight
+        in *epoch* until it finishes, so drains wait for it."""
+        inflight = self._inflight
+        if epoch is not inflight.epoch:
+            # A drain started while this request was deciding, maybe on the state from
+            # before the switch, and does not count it: decide again on the new state.
+            await self._dispatch(scope, receive, send, app, reader)
+            return
+        epoch.running += 1
+        scope[ADMITTED_SCOPE_KEY] = epoch  # a drain started inside it does not wait for it
+        try:
+            await self._admit(scope, receive, send, app, reader)
+        finally:
+            epoch.running -= 1
+            if epoch.watched:
+                inflight.wake()
 
     async def _admit(
         self, scope: Scope, receive: Receive, send: Send, app: ASGIApp, reader: StateReader

@@ -9,18 +9,23 @@ cancellation.
 On a writable backend the effective value is also written, so other processes
 (other workers, the CLI) see it. On a read-only backend the override lives only
 in this process's memory.
+
+``maintenance_mode_on(drain=SECONDS)`` also waits, when the block is entered,
+for the requests admitted before maintenance turned on (see :mod:`.drain`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 
 from ._log import get_logger
 from ._mutex import Mutex
+from .drain import DrainResult, DrainTimeoutError, check_drain_timeout, wait_drained
+from .errors import ConfigurationError
 
 if TYPE_CHECKING:
     from .backends.base import StateBackend
@@ -199,6 +204,19 @@ class MaintenanceOverride:
     Created by ``maintenance_mode_on()`` / ``maintenance_mode_off()``. The
     backend is chosen when the block is entered: the one given explicitly, else
     the one the surrounding app uses.
+
+    Args:
+        value: ``True`` for an ``on`` override.
+        backend: the backend to override, else ``default_backend()`` when entered.
+        default_backend: the backend of the surrounding app.
+        drain: for an ``on`` override, seconds to wait when entering for the
+            requests admitted before (see ``maintenance_mode_on``); ``None``: no wait.
+        current_scope: returns the scope of the request the block is entered
+            from, which the drain does not wait for.
+
+    Raises:
+        ConfigurationError: for a ``drain`` that is not a number of seconds, 0 or
+            more, or a ``drain`` on an ``off`` override.
     """
 
     def __init__(
@@ -206,12 +224,23 @@ class MaintenanceOverride:
         value: bool,
         backend: StateBackend | None,
         default_backend: Callable[[], StateBackend],
+        *,
+        drain: float | None = None,
+        current_scope: Callable[[], MutableMapping[str, Any] | None] | None = None,
     ) -> None:
         self.value = value
         self._backend = backend
         self._default_backend = default_backend
         self._entered: StateBackend | None = None
         self._token: object = None
+        if drain is not None:
+            check_drain_timeout(drain)
+            if not value:
+                raise ConfigurationError("drain applies to maintenance_mode_on() only.")
+        self.drain = drain
+        self._current_scope = current_scope
+        self.drain_result: DrainResult | None = None
+        """What the drain found when the block was entered (``None`` without ``drain``)."""
 
     @property
     def backend(self) -> StateBackend:
@@ -224,6 +253,20 @@ class MaintenanceOverride:
         backend = self.backend
         self._token = await overrides_of(backend).enter(self.value, backend)
         self._entered = backend
+        if self.drain is None:
+            return self
+        scope = self._current_scope() if self._current_scope is not None else None
+        try:
+            result = await wait_drained(backend, self.drain, scope=scope)
+        except BaseException:
+            await self.__aexit__(None, None, None)
+            raise
+        self.drain_result = result
+        if not result.drained:
+            # The block must not run while requests are still writing: release the
+            # override, as if the block had never been entered.
+            await self.__aexit__(None, None, None)
+            raise DrainTimeoutError(result)
         return self
 
     async def __aexit__(

@@ -24,7 +24,7 @@ this much module-level state and no more.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import datetime
@@ -41,6 +41,12 @@ from .state import OFF, ON, MaintenanceState
 __all__ = ["BackendFactory", "BackendRegistry"]
 
 BackendFactory = Callable[..., StateBackend]
+
+_Scope = MutableMapping[str, Any]
+# What a middleware binds for the running request: its backend, the logging
+# namespace token, and the request's scope (a drain started inside the request
+# finds the request there, so it does not wait for itself).
+_Binding = tuple[StateBackend, Token[str], _Scope | None]
 
 
 def _redis_backend(**kwargs: Any) -> StateBackend:
@@ -78,9 +84,7 @@ class BackendRegistry:
         }
         self._configured: StateBackend | None = None
         self._middleware: weakref.ReferenceType[StateBackend] | None = None
-        self._current: ContextVar[tuple[StateBackend, Token[str]] | None] = ContextVar(
-            f"{name}_backend", default=None
-        )
+        self._current: ContextVar[_Binding | None] = ContextVar(f"{name}_backend", default=None)
 
     @property
     def backend_names(self) -> tuple[str, ...]:
@@ -130,12 +134,21 @@ class BackendRegistry:
         ``None`` for one built without a backend, which then follows the configured one."""
         self._middleware = None if backend is None else weakref.ref(backend)
 
-    def bind(self, backend: StateBackend) -> Token[tuple[StateBackend, Token[str]] | None]:
+    def bind(self, backend: StateBackend, scope: _Scope | None = None) -> Token[_Binding | None]:
         """Make *backend* current for the running request, and log under this
-        adapter's name; pass the token to :meth:`unbind`."""
-        return self._current.set((backend, use_namespace(self.name)))
+        adapter's name; pass the token to :meth:`unbind`.
 
-    def unbind(self, token: Token[tuple[StateBackend, Token[str]] | None]) -> None:
+        *scope* is the request's ASGI scope (``None`` for a lifespan): a drain
+        started inside the request does not wait for that request.
+        """
+        return self._current.set((backend, use_namespace(self.name), scope))
+
+    def current_scope(self) -> _Scope | None:
+        """The scope of the request being served in this context, if any."""
+        bound = self._current.get()
+        return None if bound is None else bound[2]
+
+    def unbind(self, token: Token[_Binding | None]) -> None:
         """Undo :meth:`bind`."""
         bound = self._current.get()
         self._current.reset(token)
@@ -234,16 +247,35 @@ class BackendRegistry:
         with self._logging():
             await overrides_of(backend).set_baseline_or_store(state, backend)
 
-    def maintenance_mode_on(self, backend: StateBackend | None = None) -> MaintenanceOverride:
+    def maintenance_mode_on(
+        self, backend: StateBackend | None = None, *, drain: float | None = None
+    ) -> MaintenanceOverride:
         """Hold maintenance mode on while an ``async with`` block runs.
 
         Nesting- and concurrency-safe: maintenance stays on while any such block
         is running, and the earlier state is restored when the last one leaves.
 
+        With ``drain``, entering the block also waits, at most ``drain`` seconds,
+        until the requests admitted before maintenance turned on have finished
+        (in this process; on Redis, in every live instance of the fleet), so the
+        block starts when nobody is still writing. A request the block is
+        entered from is not waited for. If they have not finished by then, the
+        override is released and :class:`~maintenance_core.drain.DrainTimeoutError`
+        is raised, saying how many requests are still running (and on Redis,
+        which instances): the block never runs. After entering, the override's
+        ``drain_result`` holds the :class:`~maintenance_core.drain.DrainResult`.
+
         Args:
             backend: the backend to override; by default the app's.
+            drain: seconds to wait for the requests already admitted, 0 or more;
+                ``None`` (the default) does not wait.
+
+        Raises:
+            ConfigurationError: for a ``drain`` that is not a number of seconds, 0 or more.
         """
-        return MaintenanceOverride(True, backend, self.current_backend)
+        return MaintenanceOverride(
+            True, backend, self.current_backend, drain=drain, current_scope=self.current_scope
+        )
 
     def maintenance_mode_off(self, backend: StateBackend | None = None) -> MaintenanceOverride:
         """Hold maintenance mode off while an ``async with`` block runs.

@@ -16,15 +16,29 @@ While Redis is unreachable, processes keep serving the last state they knew
 (``fallback`` until they know one), log the outage once, and reconnect with
 backoff.
 
+Each process serving requests with the backend is an *instance* of the fleet:
+it renews a heartbeat every ``heartbeat_interval`` seconds (an expiry in Redis
+server time, ``3 * heartbeat_interval`` ahead, so a killed process drops out),
+and acknowledges every change of the state once the requests it admitted
+before the change have finished (see :mod:`maintenance_core.drain`).
+
 Keys used, for ``key="maintenance_mode"``: ``maintenance_mode`` (``"1"``/``"0"``),
 ``maintenance_mode:leases:on`` and ``maintenance_mode:leases:off`` (sorted
-sets), and the channel ``maintenance_mode:changed``.
+sets), ``maintenance_mode:generation`` (a counter of changes),
+``maintenance_mode:instances`` (a sorted set of instance ids, scored by heartbeat
+expiry) and ``maintenance_mode:instances:acks`` (a hash of each instance's
+acknowledgement), and the channels ``maintenance_mode:changed`` and
+``maintenance_mode:acks``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import math
+import os
+import secrets
+import socket
 import uuid
 from contextlib import suppress
 from dataclasses import dataclass
@@ -42,8 +56,10 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
     ) from exc
 
 from .._log import get_logger
+from ..drain import DrainResult, Epoch, InflightRequests, InstanceStatus, inflight_of
 from ..errors import ConfigurationError, InvalidStateValueError, MaintenanceError
 from ..events import ChangeSource, announce_change, announce_problem
+from ..overrides import overrides_of
 from ..state import OFF, ON, MaintenanceState
 from .base import StateBackend
 from .file import MAX_STATE_BYTES
@@ -59,8 +75,10 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 _READ = (
     _NOW
     + """
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+-- An expired lease changes what the fleet serves: a new generation (see drain).
+local expired = redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+    + redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+if expired > 0 then redis.call('INCR', KEYS[4]) end
 local next_expiry = -1
 for _, set in ipairs({KEYS[2], KEYS[3]}) do
     local first = redis.call('ZRANGE', set, 0, 0, 'WITHSCORES')
@@ -79,24 +97,67 @@ if kind == 'string' then
         state = redis.call('GET', KEYS[1])
     end
 end
-return {state, redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]), next_expiry, kind}
+local generation = tonumber(redis.call('GET', KEYS[4]) or '0') or 0
+return {state, redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]), next_expiry, kind,
+        generation}
 """
 )
 
 _TAKE_LEASE = (
     _NOW
     + """
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+-- A new lease (not a renewal) is a change of what the fleet serves.
+if redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1]) == 1 then
+    redis.call('INCR', KEYS[3])
+end
 redis.call('PUBLISH', KEYS[2], 'lease')
 return 1
 """
 )
 
 _DROP_LEASE = """
-redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then redis.call('INCR', KEYS[3]) end
 redis.call('PUBLISH', KEYS[2], 'lease')
 return 1
 """
+
+# An instance's heartbeat, with its acknowledgement: KEYS instances, acks, ack channel;
+# ARGV id, ttl in ms, acknowledgement (JSON), '1' to announce it.
+_HEARTBEAT = (
+    _NOW
+    + """
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+if ARGV[4] == '1' then redis.call('PUBLISH', KEYS[3], ARGV[1]) end
+return 1
+"""
+)
+
+_DEREGISTER = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('PUBLISH', KEYS[3], ARGV[1])
+return 1
+"""
+
+# The live instances (dead ones, whose heartbeat expired, are removed) and the
+# current generation: KEYS instances, acks, generation.
+_INSTANCES = (
+    _NOW
+    + """
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+for _, id in ipairs(dead) do redis.call('HDEL', KEYS[2], id) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local live = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local out = {}
+for i = 1, #live, 2 do
+    out[#out + 1] = live[i]
+    out[#out + 1] = math.floor(tonumber(live[i + 1]) - now)
+    out[#out + 1] = redis.call('HGET', KEYS[2], live[i]) or ''
+end
+return {tonumber(redis.call('GET', KEYS[3]) or '0') or 0, out}
+"""
+)
 
 
 class RedisUnavailableError(MaintenanceError):
@@ -109,6 +170,40 @@ class _Snapshot:
     leases_on: int
     leases_off: int
     next_expiry: float | None  # seconds until the earliest lease expires
+    generation: int = 0  # the counter of changes, for drains (see maintenance_core.drain)
+
+
+@dataclass(slots=True)
+class _Acknowledgement:
+    """What this instance last acknowledged: a generation, the state it serves, drained."""
+
+    generation: int | None = None
+    on: bool = False
+    drained: bool = True
+
+    def to_json(self, running: int) -> str:
+        fields = {"generation": self.generation, "on": self.on, "drained": self.drained}
+        return json.dumps({**fields, "running": running}, separators=(",", ":"))
+
+
+def _parse_instance(instance: bytes | str, expires_ms: int, raw: bytes | str) -> InstanceStatus:
+    name = instance.decode(errors="replace") if isinstance(instance, bytes) else str(instance)
+    expires_in = max(int(expires_ms), 0) / 1000
+    try:
+        data = json.loads(raw)
+        generation, on = data["generation"], data["on"]
+        drained, running = data["drained"], data["running"]
+        if not (
+            isinstance(generation, int)
+            and isinstance(on, bool)
+            and isinstance(drained, bool)
+            and isinstance(running, int)
+        ):
+            raise TypeError
+    except (ValueError, TypeError, KeyError):
+        # No acknowledgement yet, or not one this version writes: not drained.
+        return InstanceStatus(name, -1, False, False, 0, expires_in)
+    return InstanceStatus(name, generation, on, drained, running, expires_in)
 
 
 def _redact(url: str) -> str:
@@ -160,6 +255,8 @@ class _LoopState:
         self.client = client
         self.task: asyncio.Task[None] | None = None
         self.first_read: asyncio.Future[MaintenanceState] | None = None
+        self.heartbeat: asyncio.Task[None] | None = None
+        self.seen: asyncio.Event | None = None  # set when a read brings a new generation
 
 
 class RedisBackend(StateBackend):
@@ -175,12 +272,16 @@ class RedisBackend(StateBackend):
         fallback: the state to assume while Redis is unreachable and no state
             has been read yet.
         socket_timeout: seconds before a Redis operation counts as failed.
+        heartbeat_interval: seconds between the heartbeats of a process serving
+            requests with this backend; it drops out of the fleet when none came
+            for ``3 * heartbeat_interval`` seconds (killed, or its event loop
+            blocked that long).
 
     Raises:
         ValueError: for a URL that is not a Redis URL.
         ConfigurationError: for an interval, TTL or timeout that is not a finite
             number of seconds at least as large as its minimum (resync_interval
-            0.05, lease_ttl 0.1, socket_timeout 0.01).
+            0.05, lease_ttl 0.1, socket_timeout 0.01, heartbeat_interval 0.05).
     """
 
     def __init__(
@@ -193,6 +294,7 @@ class RedisBackend(StateBackend):
         lease_ttl: float = 15.0,
         fallback: bool = False,
         socket_timeout: float = 1.0,
+        heartbeat_interval: float = 2.0,
     ) -> None:
         if client is not None and url is not None:
             raise ValueError("Give RedisBackend either url or client, not both.")
@@ -208,15 +310,21 @@ class RedisBackend(StateBackend):
         _check_seconds("resync_interval", resync_interval, minimum=0.05)
         _check_seconds("lease_ttl", lease_ttl, minimum=0.1)
         _check_seconds("socket_timeout", socket_timeout, minimum=0.01)
+        _check_seconds("heartbeat_interval", heartbeat_interval, minimum=0.05)
         self.url = url
         self.key = key
         self.resync_interval = resync_interval
         self.lease_ttl = lease_ttl
         self.fallback = fallback
         self.socket_timeout = socket_timeout
+        self.heartbeat_interval = heartbeat_interval
         self._given_client = client
         self._keys = [key, f"{key}:leases:on", f"{key}:leases:off"]
         self.channel = f"{key}:changed"
+        self._generation_key = f"{key}:generation"
+        self._fleet_keys = [f"{key}:instances", f"{key}:instances:acks"]
+        self.ack_channel = f"{key}:acks"
+        self._instance: tuple[str, int] | None = None  # (id, pid)
         self._loops: dict[int, _LoopState] = {}
         self._current: _LoopState | None = None
         self._snapshot: _Snapshot | None = None
@@ -300,8 +408,9 @@ class RedisBackend(StateBackend):
         try:
             async with client.pipeline(transaction=True) as pipe:
                 pipe.set(self.key, state.to_text())
+                pipe.incr(self._generation_key)
                 pipe.publish(self.channel, "state")
-                await pipe.execute()
+                _, generation, _ = await pipe.execute()
         except (RedisError, OSError) as exc:
             raise RedisUnavailableError(f"Cannot write {self.describe()}: {exc}") from exc
         finally:
@@ -311,14 +420,20 @@ class RedisBackend(StateBackend):
             snapshot = self._snapshot
             old = snapshot.state
             self._snapshot = _Snapshot(
-                state, snapshot.leases_on, snapshot.leases_off, snapshot.next_expiry
+                state,
+                snapshot.leases_on,
+                snapshot.leases_off,
+                snapshot.next_expiry,
+                int(generation),
             )
+            self._saw_generation(int(generation))
         announce_change(self, old, state, "local")
 
     async def _read(self, client: aioredis.Redis) -> _Snapshot:
-        raw_state, on, off, next_expiry_ms, kind = await client.eval(
-            _READ, 3, *self._keys, MAX_STATE_BYTES
+        raw_state, on, off, next_expiry_ms, kind, generation = await client.eval(
+            _READ, 4, *self._keys, self._generation_key, MAX_STATE_BYTES
         )
+        self._saw_generation(int(generation))
         kind = kind.decode() if isinstance(kind, bytes) else str(kind)
         if kind == "oversized":
             raise InvalidStateValueError.describing(
@@ -335,6 +450,7 @@ class RedisBackend(StateBackend):
             int(on),
             int(off),
             None if int(next_expiry_ms) < 0 else int(next_expiry_ms) / 1000,
+            int(generation),
         )
 
     # -- the per-loop client and sync task ------------------------------------------------
@@ -357,6 +473,9 @@ class RedisBackend(StateBackend):
         state = self._loop_state()
         if state.task is None or state.task.done():
             state.task = state.loop.create_task(self._sync_forever(state.client))
+        if state.heartbeat is None or state.heartbeat.done():
+            state.seen = asyncio.Event()
+            state.heartbeat = state.loop.create_task(self._heartbeat_forever(state))
         self._current = state
 
     async def _sync_forever(self, client: aioredis.Redis) -> None:
@@ -466,6 +585,7 @@ class RedisBackend(StateBackend):
             state.task.cancel()
             with suppress(asyncio.CancelledError, Exception):
                 await state.task
+        await self._stop_heartbeat(state)
         if self._given_client is None:
             await state.client.aclose()
 
@@ -478,12 +598,205 @@ class RedisBackend(StateBackend):
         client = self._loop_state().client
         lease_set = self._keys[1] if value else self._keys[2]
         ttl_ms = int(self.lease_ttl * 1000)
-        await client.eval(_TAKE_LEASE, 2, lease_set, self.channel, lease_id, ttl_ms)
+        await client.eval(
+            _TAKE_LEASE, 3, lease_set, self.channel, self._generation_key, lease_id, ttl_ms
+        )
 
     async def _drop_lease(self, value: bool, lease_id: str) -> None:
         client = self._loop_state().client
         lease_set = self._keys[1] if value else self._keys[2]
-        await client.eval(_DROP_LEASE, 2, lease_set, self.channel, lease_id)
+        await client.eval(_DROP_LEASE, 3, lease_set, self.channel, self._generation_key, lease_id)
+
+    # -- the fleet: heartbeats, acknowledgements, drains (see maintenance_core.drain) ------
+
+    @property
+    def instance_id(self) -> str:
+        """This process's id in the fleet, ``"<hostname>:<pid>:<random>"``."""
+        pid = os.getpid()
+        if self._instance is None or self._instance[1] != pid:  # new, or a forked process
+            self._instance = (f"{socket.gethostname()}:{pid}:{secrets.token_hex(3)}", pid)
+        return self._instance[0]
+
+    @property
+    def instance_ttl(self) -> float:
+        """Seconds an instance stays in the fleet without a heartbeat."""
+        return 3 * self.heartbeat_interval
+
+    def _saw_generation(self, generation: int) -> None:
+        # Wake this loop's heartbeat task: it acknowledges a new generation.
+        state = self._loops.get(id(asyncio.get_running_loop()))
+        if state is not None and state.seen is not None:
+            state.seen.set()
+
+    def _serves_on(self, snapshot: _Snapshot) -> bool:
+        active = overrides_of(self).active
+        return snapshot.state.is_on_now() if active is None else active
+
+    async def _heartbeat_forever(self, state: _LoopState) -> None:
+        """While a guard serves requests with this backend: a heartbeat every
+        heartbeat_interval, and each new generation acknowledged, drained or not."""
+        inflight = inflight_of(self)
+        seen = state.seen
+        assert seen is not None
+        ack = _Acknowledgement()
+        drainer: asyncio.Task[None] | None = None
+        sent: str | None = None
+        try:
+            while True:
+                seen.clear()
+                snapshot = self._snapshot
+                if inflight.serving and snapshot is not None:
+                    if snapshot.generation != ack.generation:
+                        # A change: the requests admitted before it must finish first.
+                        # Every request that read the earlier state entered the guard
+                        # before this rotation, so it is in one of these epochs.
+                        epochs = inflight.rotate()
+                        if drainer is not None:
+                            drainer.cancel()
+                            drainer = None
+                        ack.generation = snapshot.generation
+                        ack.on = self._serves_on(snapshot)
+                        ack.drained = not ack.on
+                        if ack.on:
+                            drainer = state.loop.create_task(
+                                self._drain_instance(inflight, epochs, ack, seen)
+                            )
+                    info = ack.to_json(inflight.running)
+                    try:
+                        await self._beat(state.client, info, announce=info != sent)
+                    except (RedisError, OSError):
+                        sent = None  # Redis is away: the sync task says so; next beat retries
+                    else:
+                        sent = info
+                    _raise_if_cancelled()
+                with suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(seen.wait(), self.heartbeat_interval)
+        finally:
+            if drainer is not None:
+                drainer.cancel()
+                with suppress(asyncio.CancelledError):
+                    await drainer
+
+    async def _drain_instance(
+        self,
+        inflight: InflightRequests,
+        epochs: tuple[Epoch, ...],
+        ack: _Acknowledgement,
+        seen: asyncio.Event,
+    ) -> None:
+        await inflight.wait(epochs)
+        ack.drained = True
+        seen.set()  # the heartbeat task announces it
+
+    async def _beat(self, client: aioredis.Redis, info: str, *, announce: bool) -> None:
+        ttl_ms = int(self.instance_ttl * 1000)
+        await client.eval(
+            _HEARTBEAT,
+            3,
+            *self._fleet_keys,
+            self.ack_channel,
+            self.instance_id,
+            ttl_ms,
+            info,
+            "1" if announce else "0",
+        )
+
+    async def _stop_heartbeat(self, state: _LoopState) -> None:
+        task = state.heartbeat
+        if task is None:
+            return
+        task.cancel()
+        with suppress(asyncio.CancelledError, Exception):
+            await task
+        if self._instance is None:
+            return
+        # Leave the fleet now rather than when the heartbeat expires.
+        with suppress(RedisError, OSError), anyio.move_on_after(self.socket_timeout):
+            await state.client.eval(
+                _DEREGISTER, 3, *self._fleet_keys, self.ack_channel, self.instance_id
+            )
+
+    async def list_instances(self) -> list[InstanceStatus]:
+        """The live instances of the fleet, as they last reported themselves.
+
+        Raises:
+            RedisUnavailableError: if Redis does not answer.
+        """
+        return (await self._instances(self._loop_state().client))[1]
+
+    async def _instances(self, client: aioredis.Redis) -> tuple[int, list[InstanceStatus]]:
+        try:
+            generation, rows = await client.eval(
+                _INSTANCES, 3, *self._fleet_keys, self._generation_key
+            )
+        except (RedisError, OSError) as exc:
+            raise RedisUnavailableError(
+                f"Cannot list the instances of {self.describe()}: {exc}"
+            ) from exc
+        instances = [
+            _parse_instance(rows[i], rows[i + 1], rows[i + 2]) for i in range(0, len(rows), 3)
+        ]
+        return int(generation), sorted(instances, key=lambda status: status.instance)
+
+    async def wait_fleet_drained(self, timeout: float) -> DrainResult:  # noqa: ASYNC109
+        """Wait until every live instance has acknowledged the current generation, drained.
+
+        The generation is read when the wait starts; an instance that acknowledges
+        a later one counts too. Instances whose heartbeat expires meanwhile (killed)
+        drop out; instances that start meanwhile read the current state and count.
+
+        Raises:
+            RedisUnavailableError: if Redis does not answer.
+        """
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        deadline = started + timeout
+        client = self._loop_state().client
+        pubsub = client.pubsub()
+        try:
+            try:
+                await pubsub.subscribe(self.ack_channel)  # before the first look: no ack missed
+            except (RedisError, OSError) as exc:
+                raise RedisUnavailableError(f"Cannot watch {self.describe()}: {exc}") from exc
+            generation, instances = await self._instances(client)
+            while True:
+                listed_at = loop.time()
+                stragglers = [
+                    status
+                    for status in instances
+                    if status.generation < generation or not status.drained
+                ]
+                if not stragglers or listed_at >= deadline:
+                    break
+                # Look again at an acknowledgement, when a straggler's heartbeat could
+                # have expired (killed), or at the deadline.
+                expiry = listed_at + min(s.expires_in for s in stragglers) + 0.01
+                wake_at = min(deadline, expiry)
+                while (now := loop.time()) < wake_at:
+                    try:
+                        message = await pubsub.get_message(
+                            ignore_subscribe_messages=True, timeout=min(wake_at - now, _MAX_WAIT)
+                        )
+                    except (RedisError, OSError):
+                        # The subscription is lost: look again at the next wake-up anyway.
+                        await asyncio.sleep(wake_at - now)
+                        break
+                    _raise_if_cancelled()
+                    if message is not None:
+                        break
+                _, instances = await self._instances(client)
+        finally:
+            with suppress(Exception):
+                await asyncio.shield(pubsub.aclose())  # type: ignore[no-untyped-call]
+        return DrainResult(
+            drained=not stragglers,
+            still_running=sum(s.running for s in stragglers),
+            stragglers=tuple(stragglers),
+            instances=tuple(instances),
+            generation=generation,
+            timeout=timeout,
+            waited=loop.time() - started,
+        )
 
 
 class RedisLeases:

@@ -63,6 +63,8 @@ from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
+import anyio.to_thread
+
 from ._log import get_logger
 from .errors import InvalidBypassSecretError
 
@@ -350,6 +352,10 @@ class BypassKey:
         """The cookie token if *presented* is the secret, else ``None``."""
         raise NotImplementedError
 
+    def is_slow_to_verify(self, presented: bytes) -> bool:
+        """Whether :meth:`verify` would run the key derivation for *presented*."""
+        return False
+
     def matches(self, presented: bytes) -> bool:
         """Whether *presented* is the secret, in time independent of how close it is."""
         return self.verify(presented) is not None
@@ -460,6 +466,16 @@ class _StoredKey(BypassKey):
             maxmem=_scrypt_memory(self._n, self._r),
             dklen=_DIGEST_SIZE,
         )
+
+    def is_slow_to_verify(self, presented: bytes) -> bool:
+        if not _plausible(presented):
+            return False
+        tag = _tag(presented)
+        good = self._good
+        if good is not None and hmac.compare_digest(tag, good[0]):
+            return False
+        with self._lock:
+            return tag not in self._bad
 
     def verify(self, presented: bytes) -> bytes | None:
         if not _plausible(presented):
@@ -608,6 +624,28 @@ class BypassPolicy:
         if self.key is None:
             return () if stored is None else (stored,)
         return (self.key,) if stored is None else (self.key, stored)
+
+    async def prepare(self, scope: Scope, keys: Sequence[BypassKey]) -> None:
+        """Verify, in a worker thread, the presented values that need the key derivation.
+
+        scrypt takes tens of milliseconds: run on the event loop it would stall
+        every other request of the process. Its answers are remembered, so the
+        checks that follow (:meth:`lets_through`, :meth:`param_redirect`) find them.
+        """
+        if not any(isinstance(key, _StoredKey) for key in keys):
+            return
+        presented, _ = _header_values(scope["headers"])
+        query: bytes = scope.get("query_string") or b""
+        if _PARAM in query:
+            presented += [
+                _form_decode(value)
+                for name, _, value in (pair.partition(b"=") for pair in query.split(b"&"))
+                if name == _PARAM
+            ]
+        for key in keys:
+            for value in presented:
+                if key.is_slow_to_verify(value):
+                    await anyio.to_thread.run_sync(key.verify, value)
 
     def lets_through(self, scope: Scope, keys: Sequence[BypassKey]) -> bool:
         """Whether the request carries a valid secret header or bypass cookie."""

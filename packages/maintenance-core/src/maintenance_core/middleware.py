@@ -215,6 +215,8 @@ class MaintenanceGuard:
             nonlocal keys, exempt
             stored = await reader.stored_state()
             keys = self.bypass.keys(None if stored is None else stored.bypass_key)
+            if keys:
+                await self.bypass.prepare(scope, keys)  # a stored secret's scrypt, off the loop
             if keys and self.bypass.lets_through(scope, keys):
                 if self._metrics is not None:
                     self._metrics.record_bypassed("secret")
@@ -283,7 +285,10 @@ class MaintenanceGuard:
         await reader.is_on()  # the stored state, and its secret, are known after a read
         stored = await reader.stored_state()
         keys = self.bypass.keys(None if stored is None else stored.bypass_key)
-        redirect = self.bypass.param_redirect(scope, keys) if keys else None
+        if not keys:
+            return False
+        await self.bypass.prepare(scope, keys)
+        redirect = self.bypass.param_redirect(scope, keys)
         if redirect is None:
             return False
         await send({"type": "http.response.start", "status": 302, "headers": [*redirect]})

@@ -225,6 +225,8 @@ REFERENCE_PAGES = {
     "maintenance_core": "maintenance-core.md",
     "maintenance_core.adapter": "adapter.md",
     "maintenance_core.testing": "testing.md",
+    "maintenance_core.events": "maintenance-core.md",
+    "maintenance_core.metrics": "maintenance-core.md",
     "fastapi_maintenance": "fastapi-maintenance.md",
     "litestar_maintenance": "litestar-maintenance.md",
 }

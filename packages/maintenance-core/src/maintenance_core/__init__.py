@@ -12,7 +12,7 @@ This namespace is the user-facing API. What an adapter is built from (the
 adapter protocol and base class, ``RouteInfo``, ``decide``, ``StateReader``)
 is in :mod:`maintenance_core.adapter`, and the conformance scenarios and the
 reset between tests in :mod:`maintenance_core.testing`. The adapter-facing
-names are still importable from here, as in 0.1.0, but not listed in
+names are still importable from here, for code written before that split, but not listed in
 ``__all__``.
 """
 

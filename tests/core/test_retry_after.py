@@ -71,7 +71,8 @@ async def memory_with(state: MaintenanceState) -> MemoryBackend:
 def denial_retry_after(sent: list[dict[str, Any]]) -> str:
     assert sent[0]["type"] == "websocket.http.response.start", sent
     headers = dict(sent[0]["headers"])
-    return headers[b"retry-after"].decode()
+    value: bytes = headers[b"retry-after"]
+    return value.decode()
 
 
 # --- configured in code ---------------------------------------------------------------------

@@ -214,10 +214,10 @@ async def test_a_recorder_of_ones_own_gets_every_call() -> None:
             super().__init__()
             self.calls: list[tuple[str, Any]] = []
 
-        def record_refused(self, kind: str, reason: str) -> None:  # type: ignore[override]
+        def record_refused(self, kind: str, reason: str) -> None:
             self.calls.append(("refused", (kind, reason)))
 
-        def record_bypassed(self, via: str) -> None:  # type: ignore[override]
+        def record_bypassed(self, via: str) -> None:
             self.calls.append(("bypassed", via))
 
         def record_state_change(self, change: StateChange, backend: StateBackend) -> None:

@@ -195,12 +195,12 @@ class MaintenanceGuard:
             return
         maintenance_on = reader.is_on
         # Taken before the state is read: a drain that starts while this request
-        # decides shows as a new epoch when it is admitted (see _admit_counted).
+        # decides shows as a new epoch when it is admitted (see _admit).
         epoch = self._inflight.epoch
         if self._ask_may_force_on and not self.adapter.may_force_on(scope):
             if not await reader.is_on():
                 # Maintenance is off and no route is forced on: nothing can block this request.
-                await self._admit_counted(scope, receive, send, app, reader, epoch)
+                await self._admit(scope, receive, send, app, reader, epoch)
                 return
             # Decide with this read: a second one could disagree (a state changing, or
             # failing, between the two), and would cost a second read.
@@ -233,19 +233,31 @@ class MaintenanceGuard:
             # Maintenance never refuses this request: no drain waits for it.
             await self._admit(scope, receive, send, app, reader)
         else:
-            await self._admit_counted(scope, receive, send, app, reader, epoch)
+            await self._admit(scope, receive, send, app, reader, epoch)
 
-    async def _admit_counted(
+    async def _admit(
         self,
         scope: Scope,
         receive: Receive,
         send: Send,
         app: ASGIApp,
         reader: StateReader,
-        epoch: Epoch,
+        epoch: Epoch | None = None,
     ) -> None:
-        """Pass on a request that maintenance would refuse now, counted in flight
-        in *epoch* until it finishes, so drains wait for it."""
+        """Pass the request to the app, unless its URL carries a bypass secret to drop.
+
+        With *epoch*, maintenance would refuse the request now: it is counted in
+        flight in that epoch until it finishes, so drains wait for it.
+        """
+        if (
+            _PARAM in scope.get("query_string", b"")
+            and scope["type"] == "http"
+            and await self._drop_bypass_param(scope, send, reader)
+        ):
+            return
+        if epoch is None:
+            await app(scope, receive, send)
+            return
         inflight = self._inflight
         if epoch is not inflight.epoch:
             # A drain started while this request was deciding, maybe on the state from
@@ -255,23 +267,11 @@ class MaintenanceGuard:
         epoch.running += 1
         scope[ADMITTED_SCOPE_KEY] = epoch  # a drain started inside it does not wait for it
         try:
-            await self._admit(scope, receive, send, app, reader)
+            await app(scope, receive, send)
         finally:
             epoch.running -= 1
             if epoch.watched:
                 inflight.wake()
-
-    async def _admit(
-        self, scope: Scope, receive: Receive, send: Send, app: ASGIApp, reader: StateReader
-    ) -> None:
-        """Pass the request to the app, unless its URL carries a bypass secret to drop."""
-        if (
-            _PARAM in scope.get("query_string", b"")
-            and scope["type"] == "http"
-            and await self._drop_bypass_param(scope, send, reader)
-        ):
-            return
-        await app(scope, receive, send)
 
     async def _drop_bypass_param(self, scope: Scope, send: Send, reader: StateReader) -> bool:
         """Redirect a URL carrying the bypass parameter to itself without it.

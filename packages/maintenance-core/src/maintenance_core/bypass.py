@@ -304,6 +304,7 @@ class KdfBudget:
 
 
 _kdf_budget = KdfBudget()
+_AHEAD_SIZE = 16  # derivations waiting for their comparison (a few requests' worth)
 
 
 # --- keys ------------------------------------------------------------------------------
@@ -352,9 +353,9 @@ class BypassKey:
         """The cookie token if *presented* is the secret, else ``None``."""
         raise NotImplementedError
 
-    def is_slow_to_verify(self, presented: bytes) -> bool:
-        """Whether :meth:`verify` would run the key derivation for *presented*."""
-        return False
+    def derive_ahead(self, presented: bytes) -> None:
+        """Run, now, the slow part of checking *presented* that :meth:`verify` would
+        run, so that :meth:`verify` does not; a no-op for keys without one."""
 
     def matches(self, presented: bytes) -> bool:
         """Whether *presented* is the secret, in time independent of how close it is."""
@@ -417,7 +418,7 @@ class _SecretKey(BypassKey):
 class _StoredKey(BypassKey):
     """A stored secret: scrypt to check a presented value, a random stored cookie key."""
 
-    __slots__ = ("_bad", "_good", "_lock", "_n", "_p", "_r", "_salt", "_verifier")
+    __slots__ = ("_ahead", "_bad", "_good", "_lock", "_n", "_p", "_r", "_salt", "_verifier")
 
     def __init__(
         self,
@@ -436,6 +437,8 @@ class _StoredKey(BypassKey):
         # The right value once seen (its tag, and the token), and recent wrong ones.
         self._good: tuple[bytes, bytes] | None = None
         self._bad: OrderedDict[bytes, None] = OrderedDict()
+        # Derived in a worker thread by derive_ahead(), waiting for verify() to compare.
+        self._ahead: OrderedDict[bytes, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
     @classmethod
@@ -467,15 +470,31 @@ class _StoredKey(BypassKey):
             dklen=_DIGEST_SIZE,
         )
 
-    def is_slow_to_verify(self, presented: bytes) -> bool:
+    def needs_derivation(self, presented: bytes) -> bool:
+        """Whether :meth:`verify` would run scrypt for *presented* (nothing remembered)."""
         if not _plausible(presented):
             return False
         tag = _tag(presented)
         good = self._good
-        if good is not None and hmac.compare_digest(tag, good[0]):
-            return False
         with self._lock:
-            return tag not in self._bad
+            # Membership of an HMAC tag under a per-process random key tells nothing.
+            return not (
+                (good is not None and tag == good[0]) or tag in self._bad or tag in self._ahead
+            )
+
+    def derive_ahead(self, presented: bytes) -> None:
+        # Called in a worker thread. Only the derivation runs here: the comparisons
+        # stay in verify(), so a check compares the same things in the same order.
+        if not self.needs_derivation(presented):
+            return
+        tag = _tag(presented)
+        if not _kdf_budget.take():
+            return
+        root = self._derive(presented)
+        with self._lock:
+            self._ahead[tag] = root
+            while len(self._ahead) > _AHEAD_SIZE:
+                self._ahead.popitem(last=False)
 
     def verify(self, presented: bytes) -> bytes | None:
         if not _plausible(presented):
@@ -488,9 +507,11 @@ class _StoredKey(BypassKey):
             if tag in self._bad:
                 self._bad.move_to_end(tag)
                 return None
-        if not _kdf_budget.take():
-            return None
-        root = self._derive(presented)
+            root = self._ahead.pop(tag, None)
+        if root is None:
+            if not _kdf_budget.take():
+                return None
+            root = self._derive(presented)
         if hmac.compare_digest(_expand(root, b"verifier"), self._verifier):
             token = _expand(root, b"cookie token")
             self._good = (tag, token)
@@ -643,9 +664,10 @@ class BypassPolicy:
                 if name == _PARAM
             ]
         for key in keys:
-            for value in presented:
-                if key.is_slow_to_verify(value):
-                    await anyio.to_thread.run_sync(key.verify, value)
+            if isinstance(key, _StoredKey):
+                for value in presented:
+                    if key.needs_derivation(value):
+                        await anyio.to_thread.run_sync(key.derive_ahead, value)
 
     def lets_through(self, scope: Scope, keys: Sequence[BypassKey]) -> bool:
         """Whether the request carries a valid secret header or bypass cookie."""

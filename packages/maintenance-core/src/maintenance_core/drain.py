@@ -9,11 +9,14 @@ maintenance would refuse: the ones on a route not forced off, not exempt and
 not let through by a bypass secret. (While maintenance is off, exemptions and
 bypass secrets are not evaluated and a route may not even be looked up, so a
 request admitted then is counted whatever its route: a drain errs on the side
-of waiting.) Each request is counted in the *epoch* current when it entered the
-guard, before the state was read; a drain starts a new epoch and waits until
-the requests of the earlier ones have finished. Requests admitted later are
-not waited for, so a drain cannot be kept busy by new traffic, and the request
-path pays one increment, one decrement and a ``try``/``finally``.
+of waiting.) Each request is counted in the *epoch* that was current when it
+entered the guard, before it read the state; a drain starts a new epoch, once
+the new state is in effect, and waits until the requests of the earlier ones
+have finished. A request admitted on an epoch that ended while it was deciding
+(it may have read the state from before the switch) is decided again instead.
+Requests admitted later are not waited for, so a drain cannot be kept busy by
+new traffic, and the request path pays one increment, one decrement and a
+``try``/``finally``.
 
 A drain started inside a request (``maintenance_mode_on(drain=...)`` in a
 handler marked ``force_maintenance_mode_off``, the migration endpoint pattern)
@@ -26,7 +29,7 @@ of the state once it has drained it, and :func:`wait_drained` waits until every
 live instance has acknowledged (see the "Operating a fleet" documentation page
 for the keys and the protocol).
 
-The functions for tools (the command line's ``on --wait`` and ``status``):
+The functions for tools (a command line's ``on --wait`` and ``status``):
 :func:`wait_drained`, :func:`list_instances` and :func:`supports_fleet`.
 """
 
@@ -257,8 +260,11 @@ class InflightRequests:
     """The requests guarded on one backend that maintenance would refuse, by epoch.
 
     One per backend instance (see :func:`inflight_of`), shared by every guard
-    that reads that backend. The guard's request path touches only
-    :attr:`epoch` (see :meth:`MaintenanceGuard <maintenance_core.MaintenanceGuard>`).
+    that reads that backend. A guard reads :attr:`epoch` before a request reads
+    the state, adds the request to that epoch's ``running`` when it passes it
+    to the app (unless the epoch has ended meanwhile: the request is then
+    decided again), takes it off when the app is done, and calls :meth:`wake`
+    if a drain watches that epoch.
     """
 
     def __init__(self) -> None:
@@ -273,12 +279,6 @@ class InflightRequests:
         """Requests in flight now that maintenance would refuse (in every epoch),
         not counting requests that are waiting on a drain."""
         return _pending([*self._earlier, self.epoch])
-
-    def release(self, epoch: Epoch) -> None:
-        """Count a request of *epoch* as finished (or as one never to wait for)."""
-        epoch.running -= 1
-        if epoch.watched:
-            self.wake()
 
     def wake(self) -> None:
         """Let every waiting drain look again (a request finished)."""

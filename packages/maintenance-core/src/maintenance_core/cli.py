@@ -541,9 +541,9 @@ def _has_base(exc: BaseException, name: str) -> bool:
     return any(cls.__name__ == name for cls in type(exc).__mro__)
 
 
-def _usage_hint(exc: BaseException) -> str:
+def _usage_hint(exc: BaseException, prog_name: str | None) -> str:
     ctx = getattr(exc, "ctx", None)
-    path = getattr(ctx, "command_path", None)
+    path = getattr(ctx, "command_path", None) or prog_name
     return f" (see {path} --help)" if path else ""
 
 
@@ -568,7 +568,7 @@ def run(app: "typer.Typer", args: Sequence[str] | None = None, prog_name: str | 
             # typer 0.2x words a bad choice "Value error, 'x' is not one of ...".
             message = message.replace("Value error, ", "")
             if _has_base(exc, "UsageError"):
-                message = message.rstrip(".") + _usage_hint(exc) + "."
+                message = message.rstrip(".") + _usage_hint(exc, prog_name) + "."
             error(message)
             code = getattr(exc, "exit_code", EXIT_ERROR)
             return code if isinstance(code, int) and code else EXIT_ERROR

@@ -56,9 +56,7 @@ def assert_status(result: subprocess.CompletedProcess[str], expected: str) -> No
     assert result.stdout == expected + "\n"
 
 
-def assert_error(
-    result: subprocess.CompletedProcess[str], *fragments: str, code: int = 1
-) -> str:
+def assert_error(result: subprocess.CompletedProcess[str], *fragments: str, code: int = 1) -> str:
     assert result.returncode == code, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr + result.stdout
     assert result.stdout == ""
@@ -284,9 +282,7 @@ def test_error_option_of_another_backend(tmp_path: Path) -> None:
 def test_an_option_of_one_backend_chooses_it(tmp_path: Path) -> None:
     path = tmp_path / "state.txt"
     path.write_text("1", encoding="utf-8")
-    assert_status(
-        run_cli("status", "--file-path", path), f"Maintenance mode is ON (file: {path})"
-    )
+    assert_status(run_cli("status", "--file-path", path), f"Maintenance mode is ON (file: {path})")
 
 
 # --- without the cli extra --------------------------------------------------------

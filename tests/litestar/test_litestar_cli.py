@@ -353,3 +353,16 @@ def test_backend_is_the_configured_default_without_a_backend_of_its_own(
     litestar_maintenance.configure_backend("file", file_path=tmp_path / "state.txt")
     assert isinstance(plugin.backend, LocalFileBackend)
     assert plugin.backend.describe() == f"file: {tmp_path / 'state.txt'}"
+
+
+def test_the_subcommand_without_the_cli_extra_is_one_line(tmp_path: Path) -> None:
+    # A typer module that cannot be imported, first on the path: as without the cli extra.
+    (tmp_path / "typer.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'typer'\", name='typer')\n", encoding="utf-8"
+    )
+    path = os.pathsep.join(filter(None, [os.fspath(tmp_path), os.environ.get("PYTHONPATH")]))
+    env = clean_env(CLI_TEST_STATE_FILE=tmp_path / "state.txt", PYTHONPATH=path)
+    error_line(
+        run(LITESTAR, "--app", "litestar_file:app", "maintenance", "status", env=env),
+        "pip install 'litestar-maintenance[cli]'",
+    )

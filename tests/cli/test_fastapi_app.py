@@ -187,4 +187,9 @@ def test_the_command_line_wins_over_the_environment(tmp_path: Path) -> None:
         FASTAPI_MAINTENANCE_APP="fastapi_file:app",
         FASTAPI_MAINTENANCE_FILE_PATH=other,
     )
-    error_line(run(FASTAPI, "status", env=env), "not both")
+    error_line(
+        run(FASTAPI, "status", env=env),
+        "FASTAPI_MAINTENANCE_APP",
+        "FASTAPI_MAINTENANCE_FILE_PATH",
+        "not both",
+    )

@@ -63,6 +63,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
 
 from .backends.base import StateBackend
 from .bypass import hash_secret
+from .drain import DrainResult, InstanceStatus, list_instances, supports_fleet, wait_drained
 from .errors import MaintenanceError
 from .middleware import MaintenanceGuard
 from .overrides import overrides_of
@@ -97,6 +98,8 @@ EXIT_ON = 3
 """``status --exit-code``: maintenance is on now (``0``: it is off)."""
 
 BYPASS_LINK = "https://<your-host>/any/path?maintenance_bypass={secret}"
+DEFAULT_WAIT = 60.0
+"""Seconds ``on --wait`` waits when given without a value."""
 """The form of the link that sets the bypass cookie, printed by ``on --with-secret``."""
 
 # The backend each backend option belongs to, and its flag.
@@ -490,6 +493,7 @@ def status_data(
     now: float | None = None,
     *,
     fixed_by_app: bool | None = None,
+    instances: Sequence[InstanceStatus] | None = None,
 ) -> dict[str, Any]:
     """What ``status --json`` prints: one object, the same facts as the text.
 
@@ -501,7 +505,9 @@ def status_data(
     secret is stored, never the secret. ``overrides`` counts the
     ``maintenance_mode_on()``/``off()`` leases held fleet-wide (Redis).
     ``fixed_by_app`` is ``true``/``false`` when the app named by ``--app``
-    fixes the state with ``enable_maintenance``, else ``null``.
+    fixes the state with ``enable_maintenance``, else ``null``. ``instances``
+    lists the live instances of a fleet (Redis) and the state each serves, else
+    ``null``.
     """
     current = time.time() if now is None else now
     window: dict[str, Any] | None = None
@@ -521,6 +527,18 @@ def status_data(
         "retry_after": state.retry_after,
         "backend": backend.describe(),
         "fixed_by_app": fixed_by_app,
+        "instances": None
+        if instances is None
+        else [
+            {
+                "instance": i.instance,
+                "on": i.on,
+                "drained": i.drained,
+                "running": i.running,
+                "generation": i.generation,
+            }
+            for i in instances
+        ],
     }
 
 
@@ -556,6 +574,7 @@ def run(app: "typer.Typer", args: Sequence[str] | None = None, prog_name: str | 
     """
     command = typer.main.get_command(app)
     err = Console(stderr=True, soft_wrap=True, highlight=False)
+    args = _default_wait(list(sys.argv[1:] if args is None else args))
 
     def error(message: str) -> None:
         err.print(Text.assemble(("Error:", "bold red"), " ", _one_line(message)))
@@ -580,6 +599,18 @@ def run(app: "typer.Typer", args: Sequence[str] | None = None, prog_name: str | 
 
 
 # --- the command ------------------------------------------------------------------------
+
+
+def _default_wait(args: list[str]) -> list[str]:
+    """``--wait`` without seconds means :data:`DEFAULT_WAIT` (typer has no optional values)."""
+    for index, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--wait":
+            following = args[index + 1] if index + 1 < len(args) else None
+            if following is None or following.startswith("-"):
+                args[index] = f"--wait={DEFAULT_WAIT:g}"
+    return args
 
 
 def _source(ctx: "typer.Context", name: str) -> str:
@@ -701,10 +732,14 @@ def build_cli(
                 else:
                     options = {}
             else:
-                flags = ", ".join(_FLAGS[name] for name in options)
+                flags = ", ".join(
+                    f"{_FLAGS[name]} ({env(name.upper())})" if name in from_env else _FLAGS[name]
+                    for name in options
+                )
+                app_flag = f"--app ({env('APP')})" if app_from_env else "--app"
                 raise CliError(
-                    f"Give either --app or {flags}, not both: with --app the command acts "
-                    "on the backend of that app."
+                    f"Give either {app_flag} or {flags}, not both: with --app the command "
+                    "acts on the backend of that app."
                 )
         if app_path is not None:
             loaded = load_app(app_path, app_dir)
@@ -728,19 +763,28 @@ def build_cli(
         as_json: bool = False,
         exit_code: bool = False,
         shown_secret: str | None = None,
+        wait: float | None = None,
     ) -> None:
         action = "build the backend"
+        drained: list[DrainResult] = []
+        instances: list[InstanceStatus] | None = None
 
         async def apply(
             state_backend: StateBackend, wanted: MaintenanceState | None
         ) -> MaintenanceState:
-            nonlocal action
+            nonlocal action, instances
             try:
                 if wanted is not None:
                     action = f"write the maintenance state ({state_backend.describe()})"
                     await state_backend.set_state(wanted)
+                if wait is not None:
+                    action = f"wait for the fleet to drain ({state_backend.describe()})"
+                    drained.append(await wait_drained(state_backend, wait))
                 action = f"read the maintenance state ({state_backend.describe()})"
-                return await state_backend.read_state_now()
+                state = await state_backend.read_state_now()
+                if supports_fleet(state_backend):
+                    instances = await list_instances(state_backend)
+                return state
             finally:
                 close = getattr(state_backend, "aclose", None)
                 if close is not None:
@@ -754,6 +798,17 @@ def build_cli(
             wanted = new_state() if new_state is not None else None
             if wanted is not None:
                 target.backend.check_writable()
+            if wait is not None:
+                if not supports_fleet(target.backend):
+                    raise CliError(
+                        "--wait needs the redis backend: only instances sharing a Redis "
+                        "state report the requests they are still running."
+                    )
+                if wanted is not None and not wanted.is_on_now():
+                    raise CliError(
+                        "--wait waits for maintenance to take effect now: a window that "
+                        "starts later is not acknowledged until it opens."
+                    )
             state = anyio.run(apply, target.backend, wanted)
         except (CliError, MaintenanceError, ValueError) as exc:
             # Before OSError: StateWriteError is both, and already says what failed.
@@ -764,10 +819,25 @@ def build_cli(
             fail(f"Cannot {action} ({type(exc).__name__}).")
         now = time.time()
         if as_json:
-            data = status_data(state, target.backend, now, fixed_by_app=target.enable_maintenance)
+            data = status_data(
+                state,
+                target.backend,
+                now,
+                fixed_by_app=target.enable_maintenance,
+                instances=instances,
+            )
             out.print(Text(json.dumps(data)))
         else:
             print_status(state, target.backend, target.enable_maintenance, now)
+            if instances is not None:
+                out.print(Text(f"Instances: {len(instances)} live"))
+                for instance in instances:
+                    out.print(Text("  " + instance.describe()))
+        if drained:
+            result = drained[0]
+            if not result.drained:
+                fail(f"Not drained within {result.timeout:g}s: {result.summary()}")
+            out.print(Text(f"Drained: {result.summary()} ({result.waited:.1f}s)"))
         if shown_secret is not None:
             out.print(Text(f"Bypass secret (shown only now, keep it): {shown_secret}"))
             out.print(Text(f"Bypass link: {BYPASS_LINK.format(secret=shown_secret)}"))
@@ -926,6 +996,17 @@ def build_cli(
             envvar=env("RETRY"),
         ),
     ]
+    WaitOption = Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            help=f"Return once every live instance of the fleet (redis) has finished the "
+            f"requests it admitted before the switch, waiting at most this many seconds "
+            f"(--wait alone: {DEFAULT_WAIT:g}); on timeout, name the instances still "
+            f"running requests and exit with {EXIT_ERROR} (maintenance stays on).",
+            min=0,
+        ),
+    ]
     JsonOption = Annotated[
         bool,
         typer.Option(
@@ -974,6 +1055,7 @@ def build_cli(
         secret: SecretOption = None,
         with_secret: WithSecretOption = False,
         retry: RetryOption = None,
+        wait: WaitOption = None,
     ) -> None:
         """Turn maintenance mode on, now or for a window (writable backends: file, redis)."""
         where = _where(backend, var_name, file_path, redis_url, app_path, app_dir)
@@ -988,7 +1070,7 @@ def build_cli(
             given = _read_secret() if chosen == "-" else chosen
             return requested_state(start, end, duration, given).with_retry_after(retry)
 
-        execute(ctx, where, new_state, shown_secret=generated)
+        execute(ctx, where, new_state, shown_secret=generated, wait=wait)
 
     @app.command(epilog=examples["off"])
     def off(

@@ -22,6 +22,7 @@ KEYS = [
     "retry_after",
     "backend",
     "fixed_by_app",
+    "instances",
 ]
 
 
@@ -42,6 +43,7 @@ def test_json_of_an_off_state(tmp_path: Path) -> None:
         "retry_after": None,
         "backend": f"file: {state}",
         "fixed_by_app": None,
+        "instances": None,  # a file backend has no fleet
     }
 
 

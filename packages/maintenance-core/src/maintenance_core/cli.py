@@ -829,7 +829,7 @@ def build_cli(
             out.print(Text(json.dumps(data)))
         else:
             print_status(state, target.backend, target.enable_maintenance, now)
-            if instances is not None:
+            if instances:  # like the overrides line: only when there is something to say
                 out.print(Text(f"Instances: {len(instances)} live"))
                 for instance in instances:
                     out.print(Text("  " + instance.describe()))

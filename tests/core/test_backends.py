@@ -748,3 +748,28 @@ def test_the_state_contract_needs_get_state_and_set_state() -> None:
 
     with pytest.raises(TypeError, match="set_state"):
         Incomplete()  # type: ignore[abstract]
+
+
+async def test_file_backend_answers_from_memory_while_another_request_reads_the_file(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.txt"
+    path.write_text("1", encoding="utf-8")
+    backend = LocalFileBackend(path, check_interval=0)
+    assert await backend.get_value() is True
+    path.write_text("0", encoding="utf-8")
+    holding = anyio.Event()
+    done = anyio.Event()
+
+    async def slow_reader() -> None:
+        async with backend._reading:  # as a request whose read of the file is slow
+            holding.set()
+            await done.wait()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(slow_reader)
+        await holding.wait()
+        with anyio.fail_after(1):  # it does not queue behind that read
+            assert await backend.get_value() is True  # the last state read, from memory
+        done.set()
+    assert await backend.get_value() is False  # the next read sees the change

@@ -689,7 +689,9 @@ class BypassPolicy:
     ) -> tuple[tuple[bytes, bytes], ...] | None:
         """The headers of the cookie-setting redirect, if the URL carries a valid secret."""
         headers = self.param_redirect(scope, keys)
-        return headers if headers is not None and len(headers) == 4 else None
+        if headers is None or not any(name == b"set-cookie" for name, _ in headers):
+            return None  # no parameter, or not a valid secret: no cookie to set
+        return headers
 
     def param_redirect(
         self, scope: Scope, keys: Sequence[BypassKey]

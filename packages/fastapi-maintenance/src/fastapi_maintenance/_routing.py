@@ -148,8 +148,9 @@ class _RouterIndex:
         "_count",
         "_routes",
         "docs_endpoints",
-        "forced_on",
+        "forced_candidates",
         "low_priority",
+        "low_priority_forced",
         "matchers",
         "mounted",
         "router",
@@ -185,11 +186,22 @@ class _RouterIndex:
         # Static files carry no markers and are guarded by design; anything else mounted
         # that cannot be seen into hides its endpoints' markers and its 404s.
         self.unseen = tuple(app for app in opaque if not isinstance(app, StaticFiles))
-        # Whether a request could be forced into maintenance here while it is off:
-        # when no endpoint of the app is, such requests need no lookup at all.
-        self.forced_on = any(_forced_on(endpoint) for _, endpoint, _ in entries) or any(
-            forced_mode_of(app) is ForcedMode.ON for app in opaque
-        )
+        # While maintenance is off only forced-on endpoints can refuse a request, and the
+        # router reaches an endpoint only through a full match of its own route (or of a
+        # mount around it): these matchers are all a request needs to be tried against,
+        # however many routes the app has. A mount is always kept, since the routes
+        # inside it may change; None marks a forced-on endpoint or opaque app.
+        candidates: list[tuple[Matcher, tuple[Router, object] | None]] = []
+        for matcher, endpoint, app in entries:
+            if endpoint is None and app is not None:
+                target = self.targets.get(id(app))
+                if target is not None:
+                    candidates.append((matcher, target))
+                elif forced_mode_of(app) is ForcedMode.ON:
+                    candidates.append((matcher, None))
+            elif _forced_on(endpoint):
+                candidates.append((matcher, None))
+        self.forced_candidates = tuple(candidates)
         # FastAPI 0.16x frontend routes, tried after everything else: knowing there are
         # none spares unmatched requests the redirect check, which only matters before them.
         low_priority = getattr(router, "_iter_low_priority_routes", None)
@@ -197,6 +209,12 @@ class _RouterIndex:
             low_priority is not None
             and hasattr(router, "_match_low_priority")
             and any(True for _ in low_priority())
+        )
+        # A forced-on frontend route is picked by FastAPI's own specificity rules, not
+        # by a first full match: such a router always takes the full lookup.
+        self.low_priority_forced = self.low_priority and any(
+            _forced_on(_low_priority_endpoint(route))
+            for route in low_priority()  # type: ignore[misc]
         )
         # FastAPI registers its docs as plain Starlette routes in FastAPI.setup(); a
         # user's own route at the same path is an APIRoute and is not exempt.
@@ -229,6 +247,12 @@ def _entries(routes: list[Any]) -> list[tuple[Matcher, object, object]]:
         (route.matches, getattr(route, "endpoint", None), getattr(route, "app", None))
         for route in flat
     ]
+
+
+def _low_priority_endpoint(route: object) -> object:
+    """The endpoint (or app) of one of FastAPI's low-priority routes, context or route."""
+    original = getattr(route, "original_route", route)
+    return getattr(original, "endpoint", None) or getattr(original, "app", None)
 
 
 def _versioned_routers(router: Router) -> tuple[Router, ...]:
@@ -264,7 +288,6 @@ class RouteResolver:
         self._given = app
         self._warned = False
         self._indexes: dict[int, _RouterIndex] = {}
-        self._last_answer: tuple[Router, _RouterIndex, bool] | None = None
 
     def resolve(self, scope: Scope) -> RouteInfo:
         """The route this scope reaches: existence, marker, built-in exemption."""
@@ -275,19 +298,33 @@ class RouteResolver:
         return self._resolve(router, owner, scope, 0)
 
     def may_force_on(self, scope: Scope) -> bool:
-        """Whether any endpoint this app routes to is marked ``force_maintenance_mode_on``."""
+        """Whether this scope may reach an endpoint marked ``force_maintenance_mode_on``.
+
+        ``False`` is certain: the scope matches none of the forced-on routes, so the
+        router cannot reach one. ``True`` only says that the full lookup must decide
+        (an earlier route may take the request first).
+        """
         root = self._root(scope)
         if root is None:
             return True
         router, owner = root
-        last = self._last_answer
-        # Every request asks this: answer from the last router's index while it is current.
-        if last is not None and last[0] is router and last[1].is_current(router):
-            return last[2]
-        answer = self._tree_forced_on(router, owner, 0)
-        index = self._indexes[id(router)]
-        self._last_answer = None if index.mounted else (router, index, answer)
-        return answer
+        return self._may_reach_forced(router, owner, scope, 0)
+
+    def _may_reach_forced(self, router: Router, owner: object, scope: Scope, depth: int) -> bool:
+        index = self._index(router, owner)
+        if index.low_priority_forced:
+            return True
+        for matches, target in index.forced_candidates:
+            match, child_scope = matches(scope)
+            if match is not Match.FULL:
+                # A partial match is the router's 405: it never reaches the endpoint.
+                continue
+            if target is None or depth >= _MAX_MOUNT_DEPTH:
+                return True
+            sub_router, app = target
+            if self._may_reach_forced(sub_router, app, {**scope, **child_scope}, depth + 1):
+                return True
+        return False
 
     def _root(self, scope: Scope) -> tuple[Router, object] | None:
         """The router to look the scope up in, and the app that owns it (for its docs)."""
@@ -315,16 +352,6 @@ class RouteResolver:
                 "wraps in an `app` attribute.",
                 _name(app),
             )
-
-    def _tree_forced_on(self, router: Router, owner: object, depth: int) -> bool:
-        index = self._index(router, owner)
-        if index.forced_on:
-            return True
-        if depth >= _MAX_MOUNT_DEPTH:
-            return bool(index.mounted)
-        return any(
-            self._tree_forced_on(sub_router, app, depth + 1) for sub_router, app in index.mounted
-        )
 
     def _index(self, router: Router, owner: object) -> _RouterIndex:
         index = self._indexes.get(id(router))

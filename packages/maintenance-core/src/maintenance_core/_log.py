@@ -11,15 +11,12 @@ receives the records of the code that serves that package.
 from __future__ import annotations
 
 import logging
-from contextvars import ContextVar, Token
+from contextvars import Token
+
+from ._binding import DEFAULT_NAMESPACE, Binding, bind, unbind
+from ._binding import namespace as current_namespace
 
 __all__ = ["DEFAULT_NAMESPACE", "get_logger", "reset_namespace", "use_namespace"]
-
-DEFAULT_NAMESPACE = "maintenance_core"
-
-_namespace: ContextVar[str] = ContextVar(
-    "maintenance_core_log_namespace", default=DEFAULT_NAMESPACE
-)
 
 
 def get_logger(module: str, namespace: str | None = None) -> logging.Logger:
@@ -27,14 +24,14 @@ def get_logger(module: str, namespace: str | None = None) -> logging.Logger:
 
     Called when a record is about to be logged, never on the request path.
     """
-    return logging.getLogger(f"{namespace or _namespace.get()}.{module}")
+    return logging.getLogger(f"{namespace or current_namespace()}.{module}")
 
 
-def use_namespace(namespace: str) -> Token[str]:
+def use_namespace(namespace: str) -> Token[Binding | None]:
     """Log under *namespace* in this context; pass the token to :func:`reset_namespace`."""
-    return _namespace.set(namespace)
+    return bind(namespace)
 
 
-def reset_namespace(token: Token[str]) -> None:
+def reset_namespace(token: Token[Binding | None]) -> None:
     """Undo :func:`use_namespace`."""
-    _namespace.reset(token)
+    unbind(token)

@@ -26,10 +26,11 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
-from contextvars import ContextVar, Token
+from contextvars import Token
 from datetime import datetime
 from typing import Any
 
+from ._binding import Binding, bind, find, unbind
 from ._log import reset_namespace, use_namespace
 from .backends.base import StateBackend
 from .backends.env import EnvVarBackend
@@ -43,10 +44,6 @@ __all__ = ["BackendFactory", "BackendRegistry"]
 BackendFactory = Callable[..., StateBackend]
 
 _Scope = MutableMapping[str, Any]
-# What a middleware binds for the running request: its backend, the logging
-# namespace token, and the request's scope (a drain started inside the request
-# finds the request there, so it does not wait for itself).
-_Binding = tuple[StateBackend, Token[str], _Scope | None]
 
 
 def _redis_backend(**kwargs: Any) -> StateBackend:
@@ -84,7 +81,6 @@ class BackendRegistry:
         }
         self._configured: StateBackend | None = None
         self._middleware: weakref.ReferenceType[StateBackend] | None = None
-        self._current: ContextVar[_Binding | None] = ContextVar(f"{name}_backend", default=None)
 
     @property
     def backend_names(self) -> tuple[str, ...]:
@@ -134,26 +130,23 @@ class BackendRegistry:
         ``None`` for one built without a backend, which then follows the configured one."""
         self._middleware = None if backend is None else weakref.ref(backend)
 
-    def bind(self, backend: StateBackend, scope: _Scope | None = None) -> Token[_Binding | None]:
+    def bind(self, backend: StateBackend, scope: _Scope | None = None) -> Token[Binding | None]:
         """Make *backend* current for the running request, and log under this
         adapter's name; pass the token to :meth:`unbind`.
 
         *scope* is the request's ASGI scope (``None`` for a lifespan): a drain
-        started inside the request does not wait for that request.
+        started inside the request finds the request there and does not wait for it.
         """
-        return self._current.set((backend, use_namespace(self.name), scope))
+        return bind(self.name, self, backend, scope)
 
     def current_scope(self) -> _Scope | None:
         """The scope of the request being served in this context, if any."""
-        bound = self._current.get()
-        return None if bound is None else bound[2]
+        bound = find(self)
+        return None if bound is None else bound[3]
 
-    def unbind(self, token: Token[_Binding | None]) -> None:
+    def unbind(self, token: Token[Binding | None]) -> None:
         """Undo :meth:`bind`."""
-        bound = self._current.get()
-        self._current.reset(token)
-        if bound is not None:
-            reset_namespace(bound[1])
+        unbind(token)
 
     @contextmanager
     def _logging(self) -> Iterator[None]:
@@ -166,9 +159,9 @@ class BackendRegistry:
 
     def current_backend(self) -> StateBackend:
         """The backend the module-level functions use when given none."""
-        bound = self._current.get()
+        bound = find(self)
         if bound is not None:
-            return bound[0]
+            return bound[2]  # type: ignore[no-any-return]
         if self._middleware is not None:
             backend = self._middleware()
             if backend is not None:

@@ -1,0 +1,1 @@
+"""The benchmarks: see benchmarks/README.md (``benchmarks/run`` runs them all)."""

@@ -1,0 +1,223 @@
+"""A short end-to-end throughput run: real uvicorn processes, loaded by wrk.
+
+Every variant is a FastAPI app of :mod:`benchmarks.apps` (or the raw 503 app)
+served by one uvicorn process, started with the test suite's
+:func:`~tests.support.servers.uvicorn_server`, under two servers: ``h11``
+(``--http h11 --loop asyncio``) and ``standard`` (``--http httptools --loop
+uvloop``, what ``uvicorn[standard]`` runs). A run checks one answer (status; for
+the 503s, body and headers equal to the raw app's), warms up with wrk, then
+measures ``wrk -t1 -c32 -d<seconds>s``. Each round runs every (server, variant)
+pair once, in an order rotated from round to round. On two or more CPUs the
+servers run on CPU 0 and wrk on CPU 1.
+
+    python -m benchmarks.e2e --output e2e.json [--rounds 3] [--duration 4] [--quick]
+
+The JSON holds every run and, per server and variant, the median rate and the
+ratio to its reference (the bare app for 200s, the raw 503 app for 503s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from benchmarks.apps import HELLO, LARGE_PATH, STATE_FILE_VAR, VARIANT_VAR, raw503
+from tests.support.servers import uvicorn_server
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    app: str  # uvicorn's module:attribute
+    variant: str  # $BENCH_VARIANT
+    reference: str  # the variant this one's ratio is taken against
+    path: str = "/"
+    status: int = 200
+
+
+ONE = "benchmarks.apps.fastapi_app:app"
+LARGE = "benchmarks.apps.fastapi_large:app"
+VARIANTS = [
+    Variant("bare", ONE, "bare", "bare"),
+    Variant("env off", ONE, "off", "bare"),
+    Variant("file off", ONE, "file", "bare"),
+    Variant("on (503)", ONE, "on", "raw 503", status=503),
+    Variant("raw 503", "benchmarks.apps.raw503:app", "bare", "raw 503", status=503),
+    Variant("large bare", LARGE, "bare", "large bare", path=LARGE_PATH),
+    Variant("large off", LARGE, "off", "large bare", path=LARGE_PATH),
+]
+SERVERS = {
+    "h11": ("--http", "h11", "--loop", "asyncio"),
+    "standard": ("--http", "httptools", "--loop", "uvloop"),
+}
+CONNECTIONS = 32
+
+
+@dataclass(frozen=True)
+class Run:
+    round: int
+    server: str
+    variant: str
+    rate: float  # responses per second, as wrk reports it
+    requests: int
+    non_2xx: int
+    socket_errors: int
+
+
+def check_answer(url: str, variant: Variant) -> None:
+    """One request: the expected status and body; a 503 must equal the raw app's."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    try:
+        connection.request("GET", variant.path)
+        response = connection.getresponse()
+        body = response.read()
+        headers = {name.lower(): value for name, value in response.getheaders()}
+    finally:
+        connection.close()
+    if response.status != variant.status:
+        raise RuntimeError(f"{variant.name}: status {response.status}, expected {variant.status}")
+    if variant.status == 200 and body != HELLO:
+        raise RuntimeError(f"{variant.name}: answered {body!r}")
+    if variant.status == 503:
+        expected = {name.decode(): value.decode() for name, value in raw503.HEADERS}
+        got = {name: headers.get(name) for name in expected}
+        if body != raw503.BODY or got != expected:
+            raise RuntimeError(f"{variant.name}: not the raw app's 503: {got} {body!r}")
+
+
+def wrk(url: str, seconds: int) -> tuple[float, int, int, int]:
+    """Run wrk on *url*; return requests/s, requests, non-2xx/3xx answers and socket errors."""
+    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s", url]
+    cpus = client_cpus()
+    if cpus:
+        command = ["taskset", "-c", ",".join(map(str, cpus)), *command]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    total = re.search(r"(\d+) requests in", output)
+    if rate is None or total is None:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+        output,
+    )
+    return (
+        float(rate.group(1)),
+        int(total.group(1)),
+        int(non_2xx.group(1)) if non_2xx else 0,
+        sum(int(n) for n in errors.groups()) if errors else 0,
+    )
+
+
+def client_cpus() -> set[int]:
+    """The CPU for wrk: the last one, when there are two or more (the servers get CPU 0)."""
+    count = os.cpu_count() or 1
+    return {count - 1} if count > 1 else set()
+
+
+def measure(
+    round_no: int, server: str, variant: Variant, state_file: Path, seconds: int, warmup: int
+) -> Run:
+    env = {VARIANT_VAR: variant.variant, STATE_FILE_VAR: str(state_file)}
+    args = ("--no-access-log", *SERVERS[server])
+    with uvicorn_server(variant.app, env=env, args=args) as base:
+        url = base + variant.path
+        check_answer(base, variant)
+        wrk(url, warmup)
+        rate, requests, non_2xx, errors = wrk(url, seconds)
+    expected_non_2xx = requests if variant.status >= 300 else 0
+    if non_2xx != expected_non_2xx:
+        raise RuntimeError(
+            f"{server} {variant.name}: {non_2xx} non-2xx answers of {requests}, "
+            f"expected {expected_non_2xx}"
+        )
+    return Run(round_no, server, variant.name, rate, requests, non_2xx, errors)
+
+
+def summarize(runs: list[Run]) -> list[dict[str, object]]:
+    """Per server and variant: the median rate and its ratio to the reference's median."""
+    medians = {
+        (server, variant.name): statistics.median(
+            run.rate for run in runs if (run.server, run.variant) == (server, variant.name)
+        )
+        for server in SERVERS
+        for variant in VARIANTS
+    }
+    rows: list[dict[str, object]] = []
+    for server in SERVERS:
+        for variant in VARIANTS:
+            rates = [r.rate for r in runs if (r.server, r.variant) == (server, variant.name)]
+            median = medians[server, variant.name]
+            rows.append(
+                {
+                    "server": server,
+                    "variant": variant.name,
+                    "reference": variant.reference,
+                    "median": median,
+                    "min": min(rates),
+                    "max": max(rates),
+                    "ratio": median / medians[server, variant.reference],
+                }
+            )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output", type=Path, help="write every run and the summary as JSON")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=4, help="seconds of wrk per run")
+    parser.add_argument("--warmup", type=int, default=1, help="seconds of wrk before it")
+    parser.add_argument("--quick", action="store_true", help="1 round of 1 s (development)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.duration, args.warmup = 1, 1, 1
+    if client_cpus():
+        os.sched_setaffinity(0, {0})  # inherited by the servers
+    pairs = [(server, variant) for variant in VARIANTS for server in SERVERS]
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        state_file = Path(tmp) / "maintenance_mode.txt"
+        state_file.write_text("0")
+        for round_no in range(1, args.rounds + 1):
+            shift = (round_no - 1) * 5 % len(pairs)
+            for server, variant in pairs[shift:] + pairs[:shift]:
+                run = measure(round_no, server, variant, state_file, args.duration, args.warmup)
+                print(
+                    f"round {round_no} {server:8} {variant.name:10} {run.rate:10,.0f} req/s",
+                    file=sys.stderr,
+                )
+                runs.append(run)
+    summary = summarize(runs)
+    for row in summary:
+        print(
+            f"{row['server']:8} {row['variant']:10} {row['median']:10,.0f} req/s"
+            f"  {row['ratio']:.3f} of {row['reference']}"
+        )
+    if args.output:
+        settings = {
+            "rounds": args.rounds,
+            "duration": args.duration,
+            "warmup": args.warmup,
+            "connections": CONNECTIONS,
+            "servers": {name: " ".join(flags) for name, flags in SERVERS.items()},
+            "pinned": bool(client_cpus()),
+        }
+        document = {"settings": settings, "runs": [asdict(r) for r in runs], "summary": summary}
+        args.output.write_text(json.dumps(document, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -19,6 +19,7 @@ from maintenance_core import (
     UnknownBackendError,
     overrides_of,
 )
+from maintenance_core._log import get_logger
 from maintenance_core.state import MaintenanceState
 
 pytestmark = pytest.mark.anyio
@@ -213,6 +214,31 @@ def test_registries_are_independent(monkeypatch: pytest.MonkeyPatch) -> None:
         assert two.current_backend() is two.default_backend()
     finally:
         one.unbind(token)
+
+
+def test_a_registry_finds_its_binding_under_another_registrys(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An app of one adapter mounted inside an app of another: each registry still
+    sees its own backend and scope; records go to the innermost adapter's loggers."""
+    outer = BackendRegistry("outer_adapter", EnvVarBackend)
+    inner = BackendRegistry("inner_adapter", EnvVarBackend)
+    outer_backend, inner_backend = MemoryBackend(), MemoryBackend()
+    outer_scope: dict[str, object] = {"type": "http"}
+    outer_token = outer.bind(outer_backend, outer_scope)
+    inner_token = inner.bind(inner_backend, {"type": "http"})
+    try:
+        with inner._logging():  # a namespace-only binding on top, as module-level calls make
+            assert outer.current_backend() is outer_backend
+            assert outer.current_scope() is outer_scope
+            assert inner.current_backend() is inner_backend
+        with caplog.at_level(logging.WARNING):
+            get_logger("middleware").warning("inner record")
+        assert [r.name for r in caplog.records] == ["inner_adapter.middleware"]
+    finally:
+        inner.unbind(inner_token)
+        outer.unbind(outer_token)
+    assert outer.current_backend() is outer.default_backend()
 
 
 async def test_concurrent_tasks_bound_to_different_backends_see_their_own(

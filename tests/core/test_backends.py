@@ -9,6 +9,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from unittest import mock
 
 import anyio
 import pytest
@@ -181,6 +182,33 @@ async def test_env_backend_follows_the_variable_read_after_read(
     monkeypatch.delenv("MAINT_UNDER_TEST")
     seen.append(await backend.get_value())
     assert seen == [True, False, True, False, True, False, False]
+
+
+async def test_env_backend_sees_every_way_the_environment_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """os.environ item assignment, deletion, update and clear, unittest.mock.patch.dict,
+    and a mapping put in place of os.environ: each shows on the next read."""
+    monkeypatch.delenv("MAINT_UNDER_TEST", raising=False)
+    backend = EnvVarBackend(var_name="MAINT_UNDER_TEST")
+    assert await backend.get_value() is False
+    os.environ["MAINT_UNDER_TEST"] = "on"
+    try:
+        assert await backend.get_value() is True
+        os.environ.update({"MAINT_UNDER_TEST": "off"})
+        assert await backend.get_value() is False
+        with mock.patch.dict(os.environ, {"MAINT_UNDER_TEST": "true"}):
+            assert await backend.get_value() is True
+        assert await backend.get_value() is False
+        with mock.patch.dict(os.environ, {"MAINT_UNDER_TEST": "1"}, clear=True):
+            assert await backend.get_value() is True
+    finally:
+        del os.environ["MAINT_UNDER_TEST"]
+    assert await backend.get_value() is False
+    monkeypatch.setattr(os, "environ", {"MAINT_UNDER_TEST": "yes"})
+    assert await backend.get_value() is True
+    monkeypatch.undo()
+    assert await backend.get_value() is False
 
 
 async def test_env_backend_parses_each_distinct_value_once(

@@ -123,6 +123,11 @@ class LitestarAdapter(Adapter):
         self._known[id(handler)] = (handler, info)
         return info
 
+    def may_force_on(self, scope: Scope) -> bool:
+        # Litestar has routed already: whether the handler is forced on is known, and
+        # worked out once per handler.
+        return self.resolve_route(scope).forced is ForcedMode.ON
+
     def routing_path(self, scope: Scope) -> str:
         """The path Litestar routed on: ``scope["path"]``, with the mount path put
         back in front for a mounted ASGI app."""

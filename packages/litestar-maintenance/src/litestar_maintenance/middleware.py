@@ -6,19 +6,22 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.connection import Request
+from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.response import Response
 from litestar.types import ASGIApp, Receive, Scope, Send
 from maintenance_core.bypass import DEFAULT_COOKIE_MAX_AGE
 from maintenance_core.config import MaintenanceConfig
 from maintenance_core.decision import StateErrorPolicy
-from maintenance_core.middleware import MaintenanceGuard
+from maintenance_core.middleware import MaintenanceGuard, MaintenanceMiddleware
 
 from ._adapter import LitestarAdapter
 from ._state import registry
 from .backends import StateBackend
 
 __all__ = ["ExemptHandler", "MaintenanceModeMiddleware", "ResponseHandler"]
+
+_GUARDED_SCOPES = {ScopeType.HTTP, ScopeType.WEBSOCKET}
 
 ExemptHandler = Callable[[Request[Any, Any, Any]], bool | Awaitable[bool]]
 ResponseHandler = Callable[[Request[Any, Any, Any]], Response[Any] | Awaitable[Response[Any]]]
@@ -81,6 +84,25 @@ class MaintenanceModeMiddleware(ASGIMiddleware):
             on_state_error=on_state_error,
         )
         self.guard = MaintenanceGuard(self.config, adapter=LitestarAdapter(), registry=registry)
+
+    def __call__(self, app: ASGIApp) -> ASGIApp:
+        """The middleware Litestar builds into a route, around the route's *app*.
+
+        The guard already passes every scope but ``http`` and ``websocket`` through
+        untouched, so unless this middleware is told to skip some requests (with
+        ``scopes`` lacking one of those, ``exclude_path_pattern``,
+        ``exclude_opt_key`` or ``should_bypass_for_scope``), it is the core's pure
+        ASGI middleware around *app*: one call per request, without the generic
+        checks of :class:`~litestar.middleware.ASGIMiddleware`.
+        """
+        if (
+            self.exclude_path_pattern
+            or self.exclude_opt_key
+            or getattr(self, "should_bypass_for_scope", None) is not None  # Litestar >= 2.16
+            or not set(self.scopes) >= _GUARDED_SCOPES
+        ):
+            return super().__call__(app)
+        return MaintenanceMiddleware(app, self.guard)  # type: ignore[arg-type, return-value]
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         await self.guard.handle(scope, receive, send, next_app)  # type: ignore[arg-type]

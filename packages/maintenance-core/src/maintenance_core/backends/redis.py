@@ -29,6 +29,12 @@ sets), ``maintenance_mode:generation`` (a counter of changes),
 expiry) and ``maintenance_mode:instances:acks`` (a hash of each instance's
 acknowledgement), and the channels ``maintenance_mode:changed`` and
 ``maintenance_mode:acks``.
+
+The reads, leases and heartbeats are Lua scripts, each run atomically by Redis.
+They are sent by SHA1 (``EVALSHA``), not as source: a script's source goes to
+the server once (``SCRIPT LOAD``), the first time a call finds that the server
+does not know it, which is also how a restarted or failed-over Redis, or a
+``SCRIPT FLUSH``, is recovered from without an error.
 """
 
 from __future__ import annotations
@@ -42,13 +48,14 @@ import socket
 import uuid
 from contextlib import suppress
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import anyio
 
 try:
     import redis.asyncio as aioredis
-    from redis.exceptions import RedisError
+    from redis.exceptions import NoScriptError, RedisError
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
         "RedisBackend needs the redis package: install the 'redis' extra, e.g. "
@@ -160,6 +167,44 @@ return {tonumber(redis.call('GET', KEYS[3]) or '0') or 0, out}
 )
 
 
+class _Script:
+    """A Lua script registered with one client, called by SHA.
+
+    A call is an ``EVALSHA``; a server that answers ``NOSCRIPT`` (it never saw the
+    script, or lost it to a restart, a failover or a ``SCRIPT FLUSH``) gets the
+    source with ``SCRIPT LOAD`` and the call is made again, by redis-py's
+    :class:`~redis.commands.core.AsyncScript`. Nothing runs when ``NOSCRIPT`` is
+    answered, so calling again cannot apply a write twice.
+    """
+
+    __slots__ = ("_script",)
+
+    def __init__(self, client: aioredis.Redis, source: str) -> None:
+        self._script = client.register_script(source)
+
+    async def __call__(self, keys: list[str], args: list[str | int] | None = None) -> Any:
+        try:
+            return await self._script(keys, args)
+        except NoScriptError:
+            # The cache was emptied again between the SCRIPT LOAD and the EVALSHA
+            # (a second flush or failover): load it once more rather than fail.
+            return await self._script(keys, args)
+
+
+class _Scripts:
+    """The backend's scripts, registered with the client of one loop: they run on it."""
+
+    __slots__ = ("deregister", "drop_lease", "heartbeat", "instances", "read", "take_lease")
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.read = _Script(client, _READ)
+        self.take_lease = _Script(client, _TAKE_LEASE)
+        self.drop_lease = _Script(client, _DROP_LEASE)
+        self.heartbeat = _Script(client, _HEARTBEAT)
+        self.deregister = _Script(client, _DEREGISTER)
+        self.instances = _Script(client, _INSTANCES)
+
+
 class RedisUnavailableError(MaintenanceError):
     """Redis could not be reached for an operation that must not silently fail."""
 
@@ -248,11 +293,12 @@ _MAX_WAIT = 0.5  # seconds between cancellation checks of an idle sync loop
 
 
 class _LoopState:
-    """What a backend keeps per event loop: its client and its sync task."""
+    """What a backend keeps per event loop: its client, its scripts and its sync task."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, client: aioredis.Redis) -> None:
         self.loop = loop
         self.client = client
+        self.scripts = _Scripts(client)
         self.task: asyncio.Task[None] | None = None
         self.first_read: asyncio.Future[MaintenanceState] | None = None
         self.heartbeat: asyncio.Task[None] | None = None
@@ -374,7 +420,7 @@ class RedisBackend(StateBackend):
 
     async def _read_first(self, loop_state: _LoopState) -> MaintenanceState:
         try:
-            snapshot = await self._read(loop_state.client)
+            snapshot = await self._read(loop_state)
         except (RedisError, OSError, ValueError) as exc:  # ValueError: a bad stored value
             self._mark_failing(exc)
             return ON if self.fallback else OFF
@@ -389,7 +435,7 @@ class RedisBackend(StateBackend):
             RedisUnavailableError: if Redis does not answer.
         """
         try:
-            snapshot = await self._read(self._loop_state().client)
+            snapshot = await self._read(self._loop_state())
         except (RedisError, OSError) as exc:
             raise RedisUnavailableError(f"Cannot read {self.describe()}: {exc}") from exc
         self._use(snapshot)
@@ -429,9 +475,9 @@ class RedisBackend(StateBackend):
             self._saw_generation(int(generation))
         announce_change(self, old, state, "local")
 
-    async def _read(self, client: aioredis.Redis) -> _Snapshot:
-        raw_state, on, off, next_expiry_ms, kind, generation = await client.eval(
-            _READ, 4, *self._keys, self._generation_key, MAX_STATE_BYTES
+    async def _read(self, state: _LoopState) -> _Snapshot:
+        raw_state, on, off, next_expiry_ms, kind, generation = await state.scripts.read(
+            [*self._keys, self._generation_key], [MAX_STATE_BYTES]
         )
         self._saw_generation(int(generation))
         kind = kind.decode() if isinstance(kind, bytes) else str(kind)
@@ -472,21 +518,21 @@ class RedisBackend(StateBackend):
     def _ensure_sync(self) -> None:
         state = self._loop_state()
         if state.task is None or state.task.done():
-            state.task = state.loop.create_task(self._sync_forever(state.client))
+            state.task = state.loop.create_task(self._sync_forever(state))
         if state.heartbeat is None or state.heartbeat.done():
             state.seen = asyncio.Event()
             state.heartbeat = state.loop.create_task(self._heartbeat_forever(state))
         self._current = state
 
-    async def _sync_forever(self, client: aioredis.Redis) -> None:
+    async def _sync_forever(self, state: _LoopState) -> None:
         backoff = 0.05
         loop = asyncio.get_running_loop()
         while True:
-            pubsub = client.pubsub()
+            pubsub = state.client.pubsub()
             try:
                 await pubsub.subscribe(self.channel)
                 _raise_if_cancelled()
-                await self._refresh(client)
+                await self._refresh(state)
                 _raise_if_cancelled()
                 backoff = 0.05
                 resync_at = loop.time() + self.resync_interval
@@ -506,7 +552,7 @@ class RedisBackend(StateBackend):
                             pass
                     elif loop.time() < wake_at:
                         continue
-                    await self._refresh(client)
+                    await self._refresh(state)
                     if loop.time() >= resync_at:
                         resync_at = loop.time() + self.resync_interval
             except asyncio.CancelledError:
@@ -520,9 +566,9 @@ class RedisBackend(StateBackend):
                 with suppress(Exception):
                     await asyncio.shield(pubsub.aclose())  # type: ignore[no-untyped-call]
 
-    async def _refresh(self, client: aioredis.Redis) -> None:
+    async def _refresh(self, state: _LoopState) -> None:
         try:
-            snapshot = await self._read(client)
+            snapshot = await self._read(state)
         except ValueError as exc:
             # Redis answered, with a value that is not a state: keep the connection
             # and the subscription, serve the last known state, wait for a fix.
@@ -595,17 +641,17 @@ class RedisBackend(StateBackend):
         return RedisLeases(self)
 
     async def _take_lease(self, value: bool, lease_id: str) -> None:
-        client = self._loop_state().client
+        scripts = self._loop_state().scripts
         lease_set = self._keys[1] if value else self._keys[2]
         ttl_ms = int(self.lease_ttl * 1000)
-        await client.eval(
-            _TAKE_LEASE, 3, lease_set, self.channel, self._generation_key, lease_id, ttl_ms
+        await scripts.take_lease(
+            [lease_set, self.channel, self._generation_key], [lease_id, ttl_ms]
         )
 
     async def _drop_lease(self, value: bool, lease_id: str) -> None:
-        client = self._loop_state().client
+        scripts = self._loop_state().scripts
         lease_set = self._keys[1] if value else self._keys[2]
-        await client.eval(_DROP_LEASE, 3, lease_set, self.channel, self._generation_key, lease_id)
+        await scripts.drop_lease([lease_set, self.channel, self._generation_key], [lease_id])
 
     # -- the fleet: heartbeats, acknowledgements, drains (see maintenance_core.drain) ------
 
@@ -663,7 +709,7 @@ class RedisBackend(StateBackend):
                             )
                     info = ack.to_json(inflight.running)
                     try:
-                        await self._beat(state.client, info, announce=info != sent)
+                        await self._beat(state, info, announce=info != sent)
                     except (RedisError, OSError):
                         sent = None  # Redis is away: the sync task says so; next beat retries
                     else:
@@ -688,17 +734,11 @@ class RedisBackend(StateBackend):
         ack.drained = True
         seen.set()  # the heartbeat task announces it
 
-    async def _beat(self, client: aioredis.Redis, info: str, *, announce: bool) -> None:
+    async def _beat(self, state: _LoopState, info: str, *, announce: bool) -> None:
         ttl_ms = int(self.instance_ttl * 1000)
-        await client.eval(
-            _HEARTBEAT,
-            3,
-            *self._fleet_keys,
-            self.ack_channel,
-            self.instance_id,
-            ttl_ms,
-            info,
-            "1" if announce else "0",
+        await state.scripts.heartbeat(
+            [*self._fleet_keys, self.ack_channel],
+            [self.instance_id, ttl_ms, info, "1" if announce else "0"],
         )
 
     async def _stop_heartbeat(self, state: _LoopState) -> None:
@@ -712,8 +752,8 @@ class RedisBackend(StateBackend):
             return
         # Leave the fleet now rather than when the heartbeat expires.
         with suppress(RedisError, OSError), anyio.move_on_after(self.socket_timeout):
-            await state.client.eval(
-                _DEREGISTER, 3, *self._fleet_keys, self.ack_channel, self.instance_id
+            await state.scripts.deregister(
+                [*self._fleet_keys, self.ack_channel], [self.instance_id]
             )
 
     async def list_instances(self) -> list[InstanceStatus]:
@@ -722,12 +762,12 @@ class RedisBackend(StateBackend):
         Raises:
             RedisUnavailableError: if Redis does not answer.
         """
-        return (await self._instances(self._loop_state().client))[1]
+        return (await self._instances(self._loop_state()))[1]
 
-    async def _instances(self, client: aioredis.Redis) -> tuple[int, list[InstanceStatus]]:
+    async def _instances(self, state: _LoopState) -> tuple[int, list[InstanceStatus]]:
         try:
-            generation, rows = await client.eval(
-                _INSTANCES, 3, *self._fleet_keys, self._generation_key
+            generation, rows = await state.scripts.instances(
+                [*self._fleet_keys, self._generation_key]
             )
         except (RedisError, OSError) as exc:
             raise RedisUnavailableError(
@@ -751,14 +791,14 @@ class RedisBackend(StateBackend):
         loop = asyncio.get_running_loop()
         started = loop.time()
         deadline = started + timeout
-        client = self._loop_state().client
-        pubsub = client.pubsub()
+        state = self._loop_state()
+        pubsub = state.client.pubsub()
         try:
             try:
                 await pubsub.subscribe(self.ack_channel)  # before the first look: no ack missed
             except (RedisError, OSError) as exc:
                 raise RedisUnavailableError(f"Cannot watch {self.describe()}: {exc}") from exc
-            generation, instances = await self._instances(client)
+            generation, instances = await self._instances(state)
             while True:
                 listed_at = loop.time()
                 stragglers = [
@@ -784,7 +824,7 @@ class RedisBackend(StateBackend):
                     _raise_if_cancelled()
                     if message is not None:
                         break
-                _, instances = await self._instances(client)
+                _, instances = await self._instances(state)
         finally:
             with suppress(Exception):
                 await asyncio.shield(pubsub.aclose())  # type: ignore[no-untyped-call]
@@ -871,7 +911,7 @@ class RedisLeases:
             try:
                 await self._backend._drop_lease(value, lease_id)
                 # Forget the released lease now rather than at the next change message.
-                await self._backend._refresh(self._backend._loop_state().client)
+                await self._backend._refresh(self._backend._loop_state())
             except (RedisError, OSError) as exc:
                 get_logger("redis").error(
                     "Could not release a maintenance lease on %s (%s); it expires within %ss.",

@@ -153,6 +153,7 @@ class _RouterIndex:
         "low_priority_forced",
         "matchers",
         "mounted",
+        "quiet",
         "router",
         "targets",
         "unseen",
@@ -216,6 +217,8 @@ class _RouterIndex:
             _forced_on(_low_priority_endpoint(route))
             for route in low_priority()  # type: ignore[misc]
         )
+        # Nothing here can force a request on: the answer needs no matching at all.
+        self.quiet = not self.forced_candidates and not self.low_priority_forced
         # FastAPI registers its docs as plain Starlette routes in FastAPI.setup(); a
         # user's own route at the same path is an APIRoute and is not exempt.
         paths = _docs_paths(owner) if owner is not router else set()
@@ -304,6 +307,18 @@ class RouteResolver:
         router cannot reach one. ``True`` only says that the full lookup must decide
         (an earlier route may take the request first).
         """
+        router = self._app.router if self._app is not None else self._router
+        if router is not None:
+            # The usual case, on every request: the app's router is known and nothing
+            # in it is forced on (or could be, through a mount).
+            index = self._indexes.get(id(router))
+            if (
+                index is not None
+                and index.quiet
+                and index.router() is router
+                and index.is_current(router)
+            ):
+                return False
         root = self._root(scope)
         if root is None:
             return True

@@ -125,8 +125,12 @@ class LitestarAdapter(Adapter):
 
     def may_force_on(self, scope: Scope) -> bool:
         # Litestar has routed already: whether the handler is forced on is known, and
-        # worked out once per handler.
-        return self.resolve_route(scope).forced is ForcedMode.ON
+        # worked out once per handler (asked on every request: no call in between).
+        handler = scope.get("route_handler")
+        known = self._known.get(id(handler))
+        if known is None or known[0] is not handler:
+            return self.resolve_route(scope).forced is ForcedMode.ON
+        return known[1].forced is ForcedMode.ON
 
     def routing_path(self, scope: Scope) -> str:
         """The path Litestar routed on: ``scope["path"]``, with the mount path put

@@ -11,6 +11,7 @@ inside another) or under a namespace-only binding.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar, Token
 from typing import Any
 
@@ -39,9 +40,8 @@ def bind(
     return _bound.set((namespace, owner, backend, scope, _bound.get()))
 
 
-def unbind(token: Token[Binding | None]) -> None:
-    """Undo :func:`bind`."""
-    _bound.reset(token)
+unbind: Callable[[Token[Binding | None]], None] = _bound.reset
+"""Undo :func:`bind` (the context variable's own reset: no call in between)."""
 
 
 def namespace() -> str:

@@ -119,6 +119,11 @@ class StateReader:
         self.enable_maintenance = enable_maintenance
         self.on_state_error = on_state_error
         self.overrides: OverrideStore = overrides_of(backend)
+        # Only a backend that can answer with a stand-in state reports a problem:
+        # for the others its property is not asked on every read.
+        self._reports_problems = (
+            getattr(type(backend), "problem", StateBackend.problem) is not StateBackend.problem
+        )
         self._last_known: MaintenanceState | None = None
         self._failing = False
 
@@ -166,7 +171,7 @@ class StateReader:
             if starting:  # a fault starts: announced once, as it is logged once
                 announce_problem(self.backend, exc)
             return value
-        problem = self.backend.problem
+        problem = self.backend.problem if self._reports_problems else None
         if problem is not None and self.on_state_error != "last_known":
             # The backend answered with a stand-in (its own last known state) and has
             # logged its problem; a policy of "on" or "off" decides instead.

@@ -82,19 +82,12 @@ class OverrideState:
     def __init__(self) -> None:
         self._on = 0
         self._off = 0
+        self.active: bool | None = None
+        """``True`` while an ``on`` override is held, else ``False`` while an
+        ``off`` override is held, else ``None`` (no override)."""
         self._baseline: MaintenanceState | None = None
         self._written: MaintenanceState | None = None
         self._mutex = Mutex()
-
-    @property
-    def active(self) -> bool | None:
-        """``True`` while an ``on`` override is held, else ``False`` while an
-        ``off`` override is held, else ``None`` (no override)."""
-        if self._on:
-            return True
-        if self._off:
-            return False
-        return None
 
     @property
     def held(self) -> tuple[int, int]:
@@ -167,6 +160,8 @@ class OverrideState:
             self._on += delta
         else:
             self._off += delta
+        # Kept as a plain attribute: every request reads it.
+        self.active = True if self._on else False if self._off else None
 
     async def _store(self, backend: StateBackend) -> None:
         if not backend.writable:

@@ -7,13 +7,17 @@ served by one uvicorn process, started with the test suite's
 uvloop``, what ``uvicorn[standard]`` runs). A run checks one answer (status; for
 the 503s, body and headers equal to the raw app's), warms up with wrk, then
 measures ``wrk -t1 -c32 -d<seconds>s``. Each round runs every (server, variant)
-pair once, in an order rotated from round to round. On two or more CPUs the
-servers run on CPU 0 and wrk on CPU 1.
+pair once, each variant right next to its reference, the order rotated from
+round to round. On two or more CPUs the servers run on CPU 0 and wrk on CPU 1.
 
     python -m benchmarks.e2e --output e2e.json [--rounds 3] [--duration 4] [--quick]
 
 The JSON holds every run and, per server and variant, the median rate and the
-ratio to its reference (the bare app for 200s, the raw 503 app for 503s).
+ratio to its reference (the bare app for 200s, the raw 503 app for 503s): the
+median over the rounds of the ratio to the same round's reference run. The
+server's CPU time during each run (from ``/proc``) gives the same ratio per
+server CPU-second, which CPU taken by other processes does not lower, and how
+busy the server was.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from benchmarks.apps import HELLO, LARGE_PATH, STATE_FILE_VAR, VARIANT_VAR, raw503
@@ -61,6 +67,7 @@ SERVERS = {
     "standard": ("--http", "httptools", "--loop", "uvloop"),
 }
 CONNECTIONS = 32
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,14 @@ class Run:
     requests: int
     non_2xx: int
     socket_errors: int
+    server_cpu: float  # seconds of CPU the server used during the run
+    wall: float  # seconds the run took (wrk's start and exit included)
+
+    @property
+    def per_cpu(self) -> float:
+        """Responses per second of the server's CPU: CPU taken by other processes
+        does not lower it."""
+        return self.requests / self.server_cpu
 
 
 def check_answer(url: str, variant: Variant) -> None:
@@ -120,6 +135,15 @@ def wrk(url: str, seconds: int) -> tuple[float, int, int, int]:
     )
 
 
+def server_cpu_seconds() -> float:
+    """The CPU time (user + system) used so far by the server: this process's only
+    child while wrk is not running."""
+    me = os.getpid()
+    (child,) = Path(f"/proc/{me}/task/{me}/children").read_text().split()
+    fields = Path(f"/proc/{child}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def client_cpus() -> set[int]:
     """The CPU for wrk: the last one, when there are two or more (the servers get CPU 0)."""
     count = os.cpu_count() or 1
@@ -135,39 +159,58 @@ def measure(
         url = base + variant.path
         check_answer(base, variant)
         wrk(url, warmup)
+        cpu_before, started = server_cpu_seconds(), time.monotonic()
         rate, requests, non_2xx, errors = wrk(url, seconds)
+        server_cpu, wall = server_cpu_seconds() - cpu_before, time.monotonic() - started
     expected_non_2xx = requests if variant.status >= 300 else 0
     if non_2xx != expected_non_2xx:
         raise RuntimeError(
             f"{server} {variant.name}: {non_2xx} non-2xx answers of {requests}, "
             f"expected {expected_non_2xx}"
         )
-    return Run(round_no, server, variant.name, rate, requests, non_2xx, errors)
+    return Run(round_no, server, variant.name, rate, requests, non_2xx, errors, server_cpu, wall)
+
+
+def rotated(items: list[T], by: int) -> list[T]:
+    by %= len(items)
+    return items[by:] + items[:by]
+
+
+def schedule(round_no: int) -> list[tuple[str, Variant]]:
+    """Every (server, variant) pair once, each variant next to its reference (so a
+    disturbance of the machine hits both alike), the orders rotated by round."""
+    groups = [[v for v in VARIANTS if v.reference == ref.name] for ref in VARIANTS]
+    order = []
+    for group in rotated([g for g in groups if g], round_no):
+        for server in rotated(list(SERVERS), round_no):
+            order += [(server, variant) for variant in rotated(group, round_no)]
+    return order
 
 
 def summarize(runs: list[Run]) -> list[dict[str, object]]:
-    """Per server and variant: the median rate and its ratio to the reference's median."""
-    medians = {
-        (server, variant.name): statistics.median(
-            run.rate for run in runs if (run.server, run.variant) == (server, variant.name)
-        )
-        for server in SERVERS
-        for variant in VARIANTS
-    }
+    """Per server and variant: the rates, their median, and the ratio to the
+    reference: the median of the rounds' ratios (each to the same round's run);
+    the same from responses per server CPU-second; how busy the server was."""
+    by_key = {(r.round, r.server, r.variant): r for r in runs}
+    rounds = sorted({r.round for r in runs})
     rows: list[dict[str, object]] = []
     for server in SERVERS:
         for variant in VARIANTS:
-            rates = [r.rate for r in runs if (r.server, r.variant) == (server, variant.name)]
-            median = medians[server, variant.name]
+            mine = [by_key[n, server, variant.name] for n in rounds]
+            refs = [by_key[n, server, variant.reference] for n in rounds]
+            ratios = [run.rate / ref.rate for run, ref in zip(mine, refs, strict=True)]
+            cpu_ratios = [run.per_cpu / ref.per_cpu for run, ref in zip(mine, refs, strict=True)]
             rows.append(
                 {
                     "server": server,
                     "variant": variant.name,
                     "reference": variant.reference,
-                    "median": median,
-                    "min": min(rates),
-                    "max": max(rates),
-                    "ratio": median / medians[server, variant.reference],
+                    "rates": [run.rate for run in mine],
+                    "median": statistics.median(run.rate for run in mine),
+                    "ratios": ratios,
+                    "ratio": statistics.median(ratios),
+                    "cpu_ratio": statistics.median(cpu_ratios),
+                    "busy": statistics.median(run.server_cpu / run.wall for run in mine),
                 }
             )
     return rows
@@ -185,17 +228,16 @@ def main(argv: list[str] | None = None) -> int:
         args.rounds, args.duration, args.warmup = 1, 1, 1
     if client_cpus():
         os.sched_setaffinity(0, {0})  # inherited by the servers
-    pairs = [(server, variant) for variant in VARIANTS for server in SERVERS]
     runs: list[Run] = []
     with tempfile.TemporaryDirectory() as tmp:
         state_file = Path(tmp) / "maintenance_mode.txt"
         state_file.write_text("0")
         for round_no in range(1, args.rounds + 1):
-            shift = (round_no - 1) * 5 % len(pairs)
-            for server, variant in pairs[shift:] + pairs[:shift]:
+            for server, variant in schedule(round_no):
                 run = measure(round_no, server, variant, state_file, args.duration, args.warmup)
                 print(
-                    f"round {round_no} {server:8} {variant.name:10} {run.rate:10,.0f} req/s",
+                    f"round {round_no} {server:8} {variant.name:10} {run.rate:10,.0f} req/s"
+                    f"  server busy {run.server_cpu / run.wall:.0%}",
                     file=sys.stderr,
                 )
                 runs.append(run)
@@ -203,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     for row in summary:
         print(
             f"{row['server']:8} {row['variant']:10} {row['median']:10,.0f} req/s"
-            f"  {row['ratio']:.3f} of {row['reference']}"
+            f"  {row['ratio']:.3f} of {row['reference']} (per server CPU-second"
+            f" {row['cpu_ratio']:.3f})"
         )
     if args.output:
         settings = {
@@ -214,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
             "servers": {name: " ".join(flags) for name, flags in SERVERS.items()},
             "pinned": bool(client_cpus()),
         }
-        document = {"settings": settings, "runs": [asdict(r) for r in runs], "summary": summary}
+        every_run = [{**asdict(r), "per_cpu": r.per_cpu} for r in runs]
+        document = {"settings": settings, "runs": every_run, "summary": summary}
         args.output.write_text(json.dumps(document, indent=1))
     return 0
 

@@ -201,21 +201,21 @@ def micro_table(suite: pyperf.BenchmarkSuite) -> list[str]:
 
 def e2e_table(data: dict[str, Any]) -> list[str]:
     rows = [
-        "| server | variant | req/s (median) | rounds (req/s) | reference | ratio |",
-        "| --- | --- | ---: | --- | --- | ---: |",
+        "| server | variant | req/s (median) | rounds (req/s) | server busy | reference "
+        "| ratio | rounds' ratios | ratio per server CPU-second |",
+        "| --- | --- | ---: | --- | ---: | --- | ---: | --- | ---: |",
     ]
     for row in data["summary"]:
-        rates = [
-            run["rate"]
-            for run in data["runs"]
-            if (run["server"], run["variant"]) == (row["server"], row["variant"])
-        ]
-        ratio = "—" if row["reference"] == row["variant"] else f"{row['ratio']:.3f}"
-        reference = "—" if row["reference"] == row["variant"] else row["reference"]
-        rounds = " / ".join(f"{rate:,.0f}" for rate in rates)
+        rounds = " / ".join(f"{rate:,.0f}" for rate in row["rates"])
+        if row["reference"] == row["variant"]:
+            reference = ratio = ratios = cpu_ratio = "—"
+        else:
+            reference, ratio = row["reference"], f"{row['ratio']:.3f}"
+            ratios = " / ".join(f"{r:.3f}" for r in row["ratios"])
+            cpu_ratio = f"{row['cpu_ratio']:.3f}"
         rows.append(
             f"| {row['server']} | {row['variant']} | {row['median']:,.0f} | {rounds} | "
-            f"{reference} | {ratio} |"
+            f"{row['busy']:.0%} | {reference} | {ratio} | {ratios} | {cpu_ratio} |"
         )
     errors = sum(run["socket_errors"] for run in data["runs"])
     rows += ["", f"wrk socket errors over all runs: {errors}."]
@@ -283,11 +283,16 @@ def render(
         "",
         f"One uvicorn process per run, FastAPI apps; `{wrk_command}` after a "
         f"{settings['warmup']} s warm-up, {settings['rounds']} round(s), each running every "
-        "server and variant once in a rotated order"
+        "server and variant once, each variant next to its reference, in a rotated order"
         + (", uvicorn on CPU 0 and wrk on CPU 1" if settings["pinned"] else "")
         + ". Servers: "
         + "; ".join(f"{name}: `{flags}`" for name, flags in settings["servers"].items())
-        + ". Ratio: the median to the reference's median, same server.",
+        + ". Ratio: the median of the rounds' ratios, each the variant's rate over the rate "
+        "of its reference run next to it (same round, same server). Server busy: the "
+        "server's CPU time over the run's wall time (median); well below 100%, other processes "
+        "took its CPU or it waited for wrk. Ratio per server CPU-second: the same ratio "
+        "from responses per second of the server's CPU time, which other processes do "
+        "not lower: a cross-check.",
         "",
         *e2e_table(e2e_data),
         "",

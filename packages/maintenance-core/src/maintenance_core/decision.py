@@ -4,12 +4,18 @@ For a request that reaches an existing route, from strongest to weakest:
 
 1. the route's handler is marked ``force_maintenance_mode_on``: maintenance response;
 2. the handler is marked ``force_maintenance_mode_off``: proceed;
-3. the request is exempt (a built-in exemption such as the app's docs, a valid
-   bypass secret or cookie, or the ``exempt_handler``): proceed;
-4. an override context (``maintenance_mode_on()`` / ``maintenance_mode_off()``)
-   is held: it decides;
-5. ``enable_maintenance`` when it was given, else the backend's state decides
-   (a stored window counts only while it is open).
+3. a built-in exemption of the framework applies (the app's docs): proceed;
+4. maintenance is off: proceed. An override context (``maintenance_mode_on()`` /
+   ``maintenance_mode_off()``) decides when one is held; else
+   ``enable_maintenance`` when it was given; else the backend's state (a stored
+   window counts only while it is open);
+5. maintenance is partial and does not cover the request: proceed. Read-only
+   maintenance covers unsafe methods and websocket handshakes; maintenance
+   limited to groups covers the routes in those groups
+   (:mod:`maintenance_core.coverage`);
+6. the request is exempt (a valid bypass secret or cookie, or the
+   ``exempt_handler``): proceed;
+7. otherwise: maintenance response.
 
 A request for a path or method that no route serves always proceeds, so the
 framework answers its usual 404 or 405.
@@ -25,6 +31,7 @@ from typing import Literal
 
 from ._log import get_logger
 from .backends.base import StateBackend
+from .coverage import WHOLE_SITE, Coverage
 from .events import announce_problem
 from .markers import ForcedMode
 from .overrides import OverrideStore, overrides_of
@@ -41,11 +48,14 @@ class RouteInfo:
         exists: a route serves this path and method (else the framework answers 404/405).
         forced: the marker carried by the route's handler, if any.
         exempt: a built-in exemption of the framework applies (its docs pages).
+        groups: the route's maintenance groups (its tags and ``maintenance_group``
+            names), for maintenance limited to groups.
     """
 
     exists: bool
     forced: ForcedMode | None = None
     exempt: bool = False
+    groups: frozenset[str] = frozenset()
 
 
 NO_ROUTE = RouteInfo(exists=False)
@@ -57,14 +67,22 @@ PLAIN_ROUTE = RouteInfo(exists=True)
 
 async def decide(
     route: RouteInfo,
-    maintenance_on: Callable[[], Awaitable[bool]],
+    maintenance: Callable[[], Awaitable[Coverage | bool | None]],
     is_exempt: Callable[[], Awaitable[bool]] | None,
+    method: str | None = "GET",
 ) -> bool:
     """Return ``True`` when the request must get the maintenance response.
 
-    ``maintenance_on`` gives steps 4 and 5 (see the module docs); ``is_exempt``
-    is the user's exemption handler. Both are only called when their answer can
-    change the outcome, so an exemption handler never runs while maintenance is off.
+    Args:
+        route: what the adapter found out about the route.
+        maintenance: step 4 (see the module docs): what maintenance covers now,
+            ``None`` (or ``False``) while it is off; ``True`` for the whole site.
+        is_exempt: the bypass secret and the user's exemption handler (step 6).
+        method: the request's HTTP method; ``None`` for a websocket handshake.
+
+    ``maintenance`` and ``is_exempt`` are only called when their answer can
+    change the outcome, so an exemption handler never runs while maintenance is
+    off, nor for a request that partial maintenance does not cover.
     """
     if not route.exists:
         return False
@@ -72,7 +90,14 @@ async def decide(
         return True
     if route.forced is ForcedMode.OFF or route.exempt:
         return False
-    if not await maintenance_on():
+    coverage = await maintenance()
+    if coverage is None or coverage is False:
+        return False
+    if (
+        coverage is not True
+        and coverage is not WHOLE_SITE
+        and not coverage.covers(method, route.groups)
+    ):
         return False
     return not (is_exempt is not None and await is_exempt())
 
@@ -157,12 +182,17 @@ class StateReader:
         return None if window is None else window.end
 
     async def is_on(self) -> bool:
-        """Whether maintenance is on for requests that no marker or exemption decides."""
+        """Whether maintenance is on (for the whole site or in part) for requests
+        that no marker or exemption decides."""
+        return await self.read() is not None
+
+    async def read(self) -> Coverage | None:
+        """What maintenance covers now (:mod:`maintenance_core.coverage`), ``None`` while off."""
         active = self.overrides.active
         if active is not None:
-            return active
+            return getattr(self.overrides, "coverage", WHOLE_SITE) if active else None
         if self.enable_maintenance is not None:
-            return self.enable_maintenance
+            return WHOLE_SITE if self.enable_maintenance else None
         try:
             state = await self.backend.get_state()
         except Exception as exc:
@@ -184,15 +214,15 @@ class StateReader:
                 self.backend.describe(),
                 "on" if state.is_on_now() else "off",
             )
-        return state.is_on_now()
+        return state.coverage if state.is_on_now() else None
 
-    def _fallback(self, exc: Exception) -> bool:
+    def _fallback(self, exc: Exception) -> Coverage | None:
         if self.on_state_error == "last_known":
             known = self._last_known
-            value = known is not None and known.is_on_now()
+            value = known.coverage if known is not None and known.is_on_now() else None
             source = "the last known state" if known is not None else "the default"
         else:
-            value = self.on_state_error == "on"
+            value = WHOLE_SITE if self.on_state_error == "on" else None
             source = f"on_state_error={self.on_state_error!r}"
         if not self._failing:
             self._failing = True
@@ -202,6 +232,6 @@ class StateReader:
                 type(exc).__name__,
                 exc,
                 source,
-                "on" if value else "off",
+                "off" if value is None else "on",
             )
         return value

@@ -30,13 +30,14 @@ from ._binding import bind, unbind
 from ._log import get_logger
 from .backends.base import StateBackend
 from .bypass import BYPASS_PARAM, BypassKey, BypassPolicy
-from .config import MaintenanceConfig
+from .config import DEFAULT_RESPONSE, MaintenanceConfig
+from .coverage import WHOLE_SITE, Coverage
 from .decision import RouteInfo, StateReader, decide
 from .drain import ADMITTED_SCOPE_KEY, inflight_of
 from .errors import ConfigurationError
 from .markers import ForcedMode
 from .registry import BackendRegistry
-from .responses import MaintenanceResponse, strip_body
+from .responses import READ_ONLY_DETAIL, MaintenanceResponse, strip_body
 from .state import NOTICE_SCOPE_KEY, MaintenanceNotice
 
 _PARAM = BYPASS_PARAM.encode("latin-1")
@@ -73,10 +74,6 @@ def _check_adapter(adapter: object) -> None:
 
 
 _GUARDED = ("http", "websocket")
-
-
-async def _already_on() -> bool:
-    return True
 
 
 class MaintenanceGuard:
@@ -145,6 +142,14 @@ class MaintenanceGuard:
         if config.retry_after is not None and config.retry_after != self.response.retry_after:
             # The default response with the configured Retry-After, prepared once.
             self.response = MaintenanceResponse(retry_after=config.retry_after)
+        # Read-only maintenance says so, unless the app chose its own response.
+        self.read_only_response = (
+            MaintenanceResponse(
+                content={"detail": READ_ONLY_DETAIL}, retry_after=self.response.retry_after
+            )
+            if config.response is DEFAULT_RESPONSE
+            else self.response
+        )
         # Window countdown > stored with the state > configured here (> the response's).
         self._retry_after = config.configured_retry_after
         # None unless counting was asked for: one attribute check when a request is
@@ -195,13 +200,18 @@ class MaintenanceGuard:
             # decides shows as a new epoch when it is admitted (below).
             epoch = self._inflight.epoch
             if not self._ask_may_force_on or self.adapter.may_force_on(scope):
-                counted = await self._decide(scope, receive, send, reader, reader.is_on)
-            elif await reader.is_on():
-                # Decide with this read: a second one could disagree (a state changing,
-                # or failing, between the two), and would cost a second read.
-                counted = await self._decide(scope, receive, send, reader, _already_on)
+                counted = await self._decide(scope, receive, send, reader, reader.read)
             else:
-                counted = True  # maintenance is off and no route is forced on: admitted
+                coverage = await reader.read()
+                if coverage is None:
+                    counted = True  # maintenance is off and no route is forced on: admitted
+                else:
+                    # Decide with this read: a second one could disagree (a state
+                    # changing, or failing, between the two), and would cost a read.
+                    async def already_read() -> Coverage:
+                        return coverage
+
+                    counted = await self._decide(scope, receive, send, reader, already_read)
             if counted is None:
                 return  # answered: refused, or redirected to set a bypass cookie
             if (
@@ -239,7 +249,7 @@ class MaintenanceGuard:
         receive: Receive,
         send: Send,
         reader: StateReader,
-        maintenance_on: Callable[[], Awaitable[bool]],
+        maintenance: Callable[[], Awaitable[Coverage | None]],
     ) -> bool | None:
         """Look the route up and let :func:`~maintenance_core.decision.decide` answer.
 
@@ -251,6 +261,12 @@ class MaintenanceGuard:
         # decide() refuses a route not forced on only after asking.
         keys: tuple[BypassKey, ...] = ()
         exempt = False  # let through by a secret or the exempt_handler: never waited for
+        coverage: Coverage | None = None  # what maintenance covered, once decide() asked
+
+        async def maintenance_now() -> Coverage | None:
+            nonlocal coverage
+            coverage = await maintenance()
+            return coverage
 
         async def is_exempt() -> bool:
             nonlocal keys, exempt
@@ -268,8 +284,9 @@ class MaintenanceGuard:
                 exempt = True
             return exempt
 
-        if await decide(route, maintenance_on, is_exempt):
-            await self._refuse(scope, receive, send, route, keys, reader)
+        method = scope.get("method") if scope["type"] == "http" else None
+        if await decide(route, maintenance_now, is_exempt, method):
+            await self._refuse(scope, receive, send, route, keys, reader, coverage)
             return None
         # Maintenance never refuses these: no drain waits for them.
         return not (exempt or not route.exists or route.forced is not None or route.exempt)
@@ -316,9 +333,13 @@ class MaintenanceGuard:
         route: RouteInfo,
         keys: tuple[BypassKey, ...],
         reader: StateReader,
+        coverage: Coverage | None,
     ) -> None:
         end = None
         retry_after = self._retry_after
+        if coverage is None or route.forced is ForcedMode.ON:
+            coverage = WHOLE_SITE  # a route forced on is closed, not read-only
+        response = self.read_only_response if coverage.read_only else self.response
         if route.forced is not ForcedMode.ON:
             if keys and scope["type"] == "http":
                 redirect = self.bypass.cookie_redirect(scope, keys)
@@ -338,35 +359,41 @@ class MaintenanceGuard:
                 scope["type"], "forced" if route.forced is ForcedMode.ON else "maintenance"
             )
         if scope["type"] == "websocket":
-            await self.response.refuse_websocket(scope, send, retry_after)
+            await response.refuse_websocket(scope, send, retry_after)
             return
         if self.response_handler is None:
-            await self.response.send_http(scope, send, retry_after)
+            await response.send_http(scope, send, retry_after)
             return
-        scope[NOTICE_SCOPE_KEY] = MaintenanceNotice(end, retry_after)
+        scope[NOTICE_SCOPE_KEY] = MaintenanceNotice(end, retry_after, coverage)
         try:
             scope[ROUTING_PATH_KEY] = self.adapter.routing_path(scope)
-            response = self.response_handler(self.adapter.connection(scope, receive, send))
-            if inspect.isawaitable(response):
-                response = await response
+            answer = self.response_handler(self.adapter.connection(scope, receive, send))
+            if inspect.isawaitable(answer):
+                answer = await answer
         except Exception:
             get_logger("middleware").exception(
                 "response_handler raised: sending the default maintenance response."
             )
-            await self.response.send_http(scope, send, retry_after)
+            await response.send_http(scope, send, retry_after)
             return
-        if not self.adapter.is_response(response):
+        if not self.adapter.is_response(answer):
             get_logger("middleware").error(
                 "response_handler returned %r, which is not a response: sending the default "
                 "maintenance response. Return a response object of your framework.",
-                type(response).__name__,
+                type(answer).__name__,
             )
-            await self.response.send_http(scope, send, retry_after)
+            await response.send_http(scope, send, retry_after)
             return
-        await self._send_handler_response(response, scope, receive, send, retry_after)
+        await self._send_handler_response(answer, scope, receive, send, retry_after, response)
 
     async def _send_handler_response(
-        self, response: Any, scope: Scope, receive: Receive, send: Send, retry_after: int | None
+        self,
+        response: Any,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        retry_after: int | None,
+        default: MaintenanceResponse,
     ) -> None:
         """Send what the ``response_handler`` returned; the default 503 if that fails early."""
         started = False
@@ -391,7 +418,7 @@ class MaintenanceGuard:
                 "maintenance response.",
                 type(response).__name__,
             )
-            await self.response.send_http(scope, send, retry_after)
+            await default.send_http(scope, send, retry_after)
 
 
 class MaintenanceMiddleware:

@@ -17,6 +17,7 @@ from typing import Any
 __all__ = [
     "DEFAULT_DETAIL",
     "DEFAULT_RETRY_AFTER",
+    "READ_ONLY_DETAIL",
     "WEBSOCKET_TRY_AGAIN_LATER",
     "MaintenanceResponse",
     "strip_body",
@@ -26,6 +27,7 @@ Message = MutableMapping[str, Any]
 Send = Callable[[Message], Awaitable[None]]
 
 DEFAULT_DETAIL = "Service temporarily unavailable due to maintenance"
+READ_ONLY_DETAIL = "Service is read-only during maintenance: only GET, HEAD and OPTIONS are served"
 DEFAULT_RETRY_AFTER = 3600
 WEBSOCKET_TRY_AGAIN_LATER = 1013
 _DENIAL_EXTENSION = "websocket.http.response"

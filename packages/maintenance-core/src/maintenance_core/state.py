@@ -1,4 +1,5 @@
-"""The stored maintenance state: on or off, an optional window, bypass secret and Retry-After.
+"""The stored maintenance state: on or off, an optional window, bypass secret and Retry-After,
+and what it covers (the whole site, read-only, or some route groups).
 
 A plain state is stored as ``"1"`` or ``"0"``, as fastapi-maintenance always
 did, so files and keys written by older versions and by hand keep working. A
@@ -7,10 +8,13 @@ JSON object::
 
     {"on": true, "start": "2026-11-21T22:00:00+00:00", "end": "2026-11-21T23:00:00+00:00",
      "bypass": "scrypt$16384$8$1$<salt>$<verifier>$<token digest>$<cookie key>",
-     "retry_after": 600}
+     "retry_after": 600, "read_only": true, "groups": ["payments"]}
 
 Readers of version 0.1.0 ignore the keys they do not know, so a state stored
-with ``retry_after`` still reads there (without its ``Retry-After``).
+with ``retry_after`` still reads there (without its ``Retry-After``). For the
+same reason a state limited with ``read_only`` or ``groups`` would read as
+whole-site maintenance in a reader that predates them: maintenance covers more,
+never less.
 
 The ``bypass`` value is what :func:`maintenance_core.bypass.hash_secret` wrote:
 a slow salted hash of the secret and the random key that signs its cookies
@@ -31,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from .coverage import WHOLE_SITE, Coverage, normalize_groups
 from .errors import InvalidStateValueError, InvalidWindowError
 
 if TYPE_CHECKING:
@@ -135,9 +140,14 @@ class MaintenanceState:
         retry_after: seconds for ``Retry-After`` while this state decides
             (``on --retry``), or ``None`` for the configured value. A window's
             countdown to its end still wins.
+        read_only: only unsafe requests get the maintenance response
+            (:mod:`maintenance_core.coverage`).
+        groups: only requests to routes in these groups get it; empty for all.
 
     Raises:
-        ValueError: for a *retry_after* that is not a positive whole number.
+        ValueError: for a *retry_after* that is not a positive whole number, or
+            group names that :func:`~maintenance_core.coverage.normalize_groups`
+            refuses.
     """
 
     on: bool
@@ -145,12 +155,21 @@ class MaintenanceState:
     end: datetime | None = None
     bypass: str | None = None
     retry_after: int | None = None
+    read_only: bool = False
+    groups: frozenset[str] = frozenset()
     _start_ts: float = field(init=False, repr=False, compare=False, default=-math.inf)
     _end_ts: float = field(init=False, repr=False, compare=False, default=math.inf)
     _bypass_key: BypassKey | None = field(init=False, repr=False, compare=False, default=None)
+    _coverage: Coverage = field(init=False, repr=False, compare=False, default=WHOLE_SITE)
 
     def __post_init__(self) -> None:
         check_retry_after(self.retry_after)
+        if not isinstance(self.read_only, bool):
+            raise ValueError("read_only must be True or False.")
+        groups = normalize_groups(self.groups)
+        object.__setattr__(self, "groups", groups)
+        if self.read_only or groups:
+            object.__setattr__(self, "_coverage", Coverage(self.read_only, groups))
         # Computed once per state (per change), not once per request.
         if self.start is not None:
             object.__setattr__(self, "_start_ts", self.start.timestamp())
@@ -198,7 +217,18 @@ class MaintenanceState:
             and self.end is None
             and self.bypass is None
             and self.retry_after is None
+            and not self.read_only
+            and not self.groups
         )
+
+    @property
+    def coverage(self) -> Coverage:
+        """Which requests this state answers while it is on."""
+        return self._coverage
+
+    def with_coverage(self, coverage: Coverage) -> MaintenanceState:
+        """This state limited to *coverage* (whole site, read-only, groups)."""
+        return replace(self, read_only=coverage.read_only, groups=coverage.groups)
 
     def with_retry_after(self, seconds: int | None) -> MaintenanceState:
         """This state with *seconds* stored for ``Retry-After`` (``None``: this state).
@@ -233,9 +263,17 @@ class MaintenanceState:
             return None
         return max(1, math.ceil(self._end_ts - now))
 
-    def overridden(self, on: bool) -> MaintenanceState:
-        """This state switched *on* or off without a window, keeping its bypass secret."""
-        return replace(self, on=on, start=None, end=None)
+    def overridden(self, on: bool, coverage: Coverage = WHOLE_SITE) -> MaintenanceState:
+        """This state switched *on* or off without a window, keeping its bypass
+        secret, and covering *coverage* (the whole site by default)."""
+        return replace(
+            self,
+            on=on,
+            start=None,
+            end=None,
+            read_only=coverage.read_only,
+            groups=coverage.groups,
+        )
 
     def to_text(self) -> str:
         """The stored form: ``"1"``/``"0"`` for a plain state, else JSON."""
@@ -250,6 +288,10 @@ class MaintenanceState:
             data["bypass"] = self.bypass
         if self.retry_after is not None:
             data["retry_after"] = self.retry_after
+        if self.read_only:
+            data["read_only"] = True
+        if self.groups:
+            data["groups"] = sorted(self.groups)
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
@@ -272,12 +314,20 @@ class MaintenanceState:
             retry_after = data.get("retry_after")
             if retry_after is not None and not _is_retry_after(retry_after):
                 raise ValueError("'retry_after' is not a positive whole number")
+            read_only = data.get("read_only", False)
+            if not isinstance(read_only, bool):
+                raise ValueError("'read_only' is not a boolean")
+            groups = data.get("groups", [])
+            if not isinstance(groups, list):
+                raise ValueError("'groups' is not a list")
             return cls(
                 data["on"],
                 parse_moment(data.get("start"), "start", show_value=False),
                 parse_moment(data.get("end"), "end", show_value=False),
                 bypass,
                 retry_after,
+                read_only,
+                normalize_groups(groups),
             )
         except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: deep nesting
             # json's own messages give positions, never the text.
@@ -302,7 +352,10 @@ class MaintenanceNotice:
     Attributes:
         end: when the current window ends, if it has an end.
         retry_after: the seconds sent in ``Retry-After``.
+        coverage: what the maintenance covers (read-only, groups), see
+            :mod:`maintenance_core.coverage`.
     """
 
     end: datetime | None
     retry_after: int | None
+    coverage: Coverage = WHOLE_SITE

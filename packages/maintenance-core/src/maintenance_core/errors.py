@@ -76,13 +76,15 @@ class InvalidBypassSecretError(MaintenanceError, ValueError):
 
 
 class StateNotSupportedError(MaintenanceError):
-    """A backend was asked to store a window or a bypass secret it cannot store."""
+    """A backend was asked to store a window, a bypass secret or partial maintenance
+    (read-only, groups) it cannot store."""
 
     def __init__(self, description: str) -> None:
         self.description = description
         super().__init__(
             f"The {description} backend stores only on/off: it cannot store a maintenance "
-            "window or a bypass secret. Use a built-in backend (file, redis, memory), or "
+            "window, a bypass secret or read-only/grouped maintenance. Use a built-in "
+            "backend (file, redis, memory), or "
             "implement get_state() and set_state() in your backend."
         )
 

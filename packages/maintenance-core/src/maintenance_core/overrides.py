@@ -24,6 +24,7 @@ import anyio
 
 from ._log import get_logger
 from ._mutex import Mutex
+from .coverage import WHOLE_SITE, Coverage
 from .drain import DrainResult, DrainTimeoutError, check_drain_timeout, wait_drained
 from .errors import ConfigurationError
 
@@ -50,6 +51,12 @@ class OverrideStore(Protocol):
         ...
 
     @property
+    def coverage(self) -> Coverage:
+        """What the ``on`` overrides held cover together (their
+        :meth:`~maintenance_core.coverage.Coverage.union`); the whole site when none is."""
+        ...
+
+    @property
     def held(self) -> tuple[int, int]:
         """How many ``on`` and ``off`` overrides this process holds."""
         ...
@@ -59,11 +66,20 @@ class OverrideStore(Protocol):
         """How many ``on`` and ``off`` overrides are held by every process sharing the store."""
         ...
 
-    async def enter(self, value: bool, backend: StateBackend) -> object:
-        """Hold one more override of *value*; return a token for :meth:`leave`."""
+    async def enter(
+        self, value: bool, backend: StateBackend, coverage: Coverage = WHOLE_SITE
+    ) -> object:
+        """Hold one more override of *value* (an ``on`` one covering *coverage*);
+        return a token for :meth:`leave`."""
         ...
 
-    async def leave(self, value: bool, backend: StateBackend, token: object = None) -> None:
+    async def leave(
+        self,
+        value: bool,
+        backend: StateBackend,
+        token: object = None,
+        coverage: Coverage = WHOLE_SITE,
+    ) -> None:
         """Release the override that :meth:`enter` returned *token* for."""
         ...
 
@@ -85,6 +101,9 @@ class OverrideState:
         self.active: bool | None = None
         """``True`` while an ``on`` override is held, else ``False`` while an
         ``off`` override is held, else ``None`` (no override)."""
+        self._on_coverages: list[Coverage] = []
+        self.coverage: Coverage = WHOLE_SITE
+        """What the ``on`` overrides held cover together (the whole site when none is)."""
         self._baseline: MaintenanceState | None = None
         self._written: MaintenanceState | None = None
         self._mutex = Mutex()
@@ -99,19 +118,21 @@ class OverrideState:
         """The same as :attr:`held`: these overrides are this process's own."""
         return self._on, self._off
 
-    async def enter(self, value: bool, backend: StateBackend) -> object:
+    async def enter(
+        self, value: bool, backend: StateBackend, coverage: Coverage = WHOLE_SITE
+    ) -> object:
         """Count one more override of *value* and store the new effective state."""
         async with self._mutex:
             first = self.active is None
             if first and backend.writable:
                 self._baseline = await backend.get_state()
                 self._written = self._baseline
-            self._count(value, +1)
+            self._count(value, +1, coverage)
             previous = self._written
             try:
                 await self._store(backend)
             except BaseException:
-                self._count(value, -1)
+                self._count(value, -1, coverage)
                 # The failed write may still have reached the store (a timeout or a
                 # cancellation after the server applied it): put the earlier value back.
                 with anyio.CancelScope(shield=True):
@@ -121,11 +142,17 @@ class OverrideState:
                 raise
         return None
 
-    async def leave(self, value: bool, backend: StateBackend, token: object = None) -> None:
+    async def leave(
+        self,
+        value: bool,
+        backend: StateBackend,
+        token: object = None,
+        coverage: Coverage = WHOLE_SITE,
+    ) -> None:
         """Count one override less; restore the baseline when it was the last."""
         with anyio.CancelScope(shield=True):
             async with self._mutex:
-                self._count(value, -1)
+                self._count(value, -1, coverage)
                 await self._store(backend)
                 if self.active is None:
                     self._baseline = self._written = None
@@ -155,12 +182,17 @@ class OverrideState:
         else:
             self._written = previous
 
-    def _count(self, value: bool, delta: int) -> None:
+    def _count(self, value: bool, delta: int, coverage: Coverage = WHOLE_SITE) -> None:
         if value:
             self._on += delta
+            if delta > 0:
+                self._on_coverages.append(coverage)
+            else:
+                self._on_coverages.remove(coverage)
+            self.coverage = _union(self._on_coverages)
         else:
             self._off += delta
-        # Kept as a plain attribute: every request reads it.
+        # Kept as plain attributes: every request reads them.
         self.active = True if self._on else False if self._off else None
 
     async def _store(self, backend: StateBackend) -> None:
@@ -170,11 +202,21 @@ class OverrideState:
         baseline = self._baseline
         if baseline is None:
             return
-        desired = baseline if active is None else baseline.overridden(active)
+        desired = baseline if active is None else baseline.overridden(active, self.coverage)
         if desired == self._written:
             return
         await backend.set_state(desired)
         self._written = desired
+
+
+def _union(coverages: list[Coverage]) -> Coverage:
+    """What all of *coverages* cover together (the whole site for none)."""
+    if not coverages:
+        return WHOLE_SITE
+    combined = coverages[0]
+    for coverage in coverages[1:]:
+        combined = combined.union(coverage)
+    return combined
 
 
 def overrides_of(backend: StateBackend) -> OverrideStore:
@@ -222,8 +264,16 @@ class MaintenanceOverride:
         *,
         drain: float | None = None,
         current_scope: Callable[[], MutableMapping[str, Any] | None] | None = None,
+        coverage: Coverage = WHOLE_SITE,
     ) -> None:
+        if not value and not coverage.whole_site:
+            raise ConfigurationError(
+                "read_only and groups apply to maintenance_mode_on() only: "
+                "maintenance_mode_off() turns maintenance off for every request."
+            )
         self.value = value
+        self.coverage = coverage
+        """What this override covers while held (an ``on`` override)."""
         self._backend = backend
         self._default_backend = default_backend
         self._entered: StateBackend | None = None
@@ -246,7 +296,11 @@ class MaintenanceOverride:
         if self._entered is not None:
             raise RuntimeError("This maintenance override is already active; create a new one.")
         backend = self.backend
-        self._token = await overrides_of(backend).enter(self.value, backend)
+        store = overrides_of(backend)
+        if self.coverage.whole_site:  # stores written before partial maintenance work too
+            self._token = await store.enter(self.value, backend)
+        else:
+            self._token = await store.enter(self.value, backend, self.coverage)
         self._entered = backend
         if self.drain is None:
             return self
@@ -274,4 +328,8 @@ class MaintenanceOverride:
         if backend is None:
             return
         self._entered = None
-        await overrides_of(backend).leave(self.value, backend, self._token)
+        store = overrides_of(backend)
+        if self.coverage.whole_site:
+            await store.leave(self.value, backend, self._token)
+        else:
+            await store.leave(self.value, backend, self._token, self.coverage)

@@ -24,7 +24,7 @@ this much module-level state and no more.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from contextvars import Token
 from datetime import datetime
@@ -35,7 +35,8 @@ from ._log import reset_namespace, use_namespace
 from .backends.base import StateBackend
 from .backends.env import EnvVarBackend
 from .backends.file import LocalFileBackend
-from .errors import InvalidWindowError, UnknownBackendError
+from .coverage import WHOLE_SITE, Coverage, normalize_groups
+from .errors import ConfigurationError, InvalidWindowError, UnknownBackendError
 from .overrides import MaintenanceOverride, overrides_of
 from .state import OFF, ON, MaintenanceState
 
@@ -51,6 +52,24 @@ def _redis_backend(**kwargs: Any) -> StateBackend:
     from .backends.redis import RedisBackend
 
     return RedisBackend(**kwargs)
+
+
+def _coverage(value: bool, read_only: bool, groups: Iterable[str] | None) -> Coverage:
+    """The coverage asked for, checked: a clear error for bad names or for ``off``."""
+    if not isinstance(read_only, bool):
+        raise ConfigurationError(
+            f"read_only must be True or False, got {type(read_only).__name__}."
+        )
+    try:
+        names = normalize_groups(groups)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+    if (read_only or names) and not value:
+        raise ConfigurationError(
+            "read_only and groups limit maintenance that is on: they do not apply to "
+            "set_maintenance_mode(False)."
+        )
+    return Coverage(read_only, names) if read_only or names else WHOLE_SITE
 
 
 class BackendRegistry:
@@ -196,8 +215,11 @@ class BackendRegistry:
         *,
         start: datetime | str | None = None,
         end: datetime | str | None = None,
+        read_only: bool = False,
+        groups: Iterable[str] | None = None,
     ) -> None:
-        """Store the maintenance state, optionally limited to a window.
+        """Store the maintenance state, optionally limited to a window, to unsafe
+        requests (read-only) or to some route groups.
 
         With ``start`` and/or ``end``, maintenance is on only from ``start``
         (default: now) until ``end`` (default: until switched off), and switches
@@ -214,12 +236,21 @@ class BackendRegistry:
             start: when the window starts: an aware ``datetime`` or an ISO 8601
                 string with an offset (``"2026-11-21T22:00:00+01:00"``, ``"...Z"``).
             end: when the window ends, in the same forms.
+            read_only: only unsafe requests (anything but ``GET``, ``HEAD`` and
+                ``OPTIONS``, and websocket handshakes) get the maintenance
+                response; reads proceed.
+            groups: only requests to routes in one of these groups (their tags,
+                or ``maintenance_group()`` names) get the maintenance response.
 
         Raises:
             InvalidWindowError: for a window given with ``value=False``, naive or
                 malformed bounds, an end before the start, or an end already past.
-            StateNotSupportedError: if the backend cannot store a window.
+            ConfigurationError: for ``read_only``/``groups`` with ``value=False``,
+                or group names that are empty, too long or too many.
+            StateNotSupportedError: if the backend cannot store a window, or a
+                read-only or grouped state (the environment variable).
         """
+        coverage = _coverage(value, read_only, groups)
         if start is None and end is None:
             state = ON if value else OFF
         elif not value:
@@ -229,6 +260,8 @@ class BackendRegistry:
             )
         else:
             state = MaintenanceState.scheduled(start, end)
+        if not coverage.whole_site:
+            state = state.with_coverage(coverage)
         await self.set_maintenance_state(state, backend)
 
     async def set_maintenance_state(
@@ -241,7 +274,12 @@ class BackendRegistry:
             await overrides_of(backend).set_baseline_or_store(state, backend)
 
     def maintenance_mode_on(
-        self, backend: StateBackend | None = None, *, drain: float | None = None
+        self,
+        backend: StateBackend | None = None,
+        *,
+        drain: float | None = None,
+        read_only: bool = False,
+        groups: Iterable[str] | None = None,
     ) -> MaintenanceOverride:
         """Hold maintenance mode on while an ``async with`` block runs.
 
@@ -262,12 +300,25 @@ class BackendRegistry:
             backend: the backend to override; by default the app's.
             drain: seconds to wait for the requests already admitted, 0 or more;
                 ``None`` (the default) does not wait.
+            read_only: only unsafe requests get the maintenance response while
+                the block runs (see :meth:`set_maintenance_mode`).
+            groups: only routes in these groups get it.
+
+        While several ``on`` overrides are held, maintenance covers at least what
+        each one covers: it is read-only only if all of them are, and limited to
+        groups only if all of them are (then to all their groups).
 
         Raises:
-            ConfigurationError: for a ``drain`` that is not a number of seconds, 0 or more.
+            ConfigurationError: for a ``drain`` that is not a number of seconds, 0
+                or more, or group names that are empty, too long or too many.
         """
         return MaintenanceOverride(
-            True, backend, self.current_backend, drain=drain, current_scope=self.current_scope
+            True,
+            backend,
+            self.current_backend,
+            drain=drain,
+            current_scope=self.current_scope,
+            coverage=_coverage(True, read_only, groups),
         )
 
     def maintenance_mode_off(self, backend: StateBackend | None = None) -> MaintenanceOverride:

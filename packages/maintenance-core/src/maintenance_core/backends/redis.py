@@ -63,8 +63,14 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
     ) from exc
 
 from .._log import get_logger
+from ..coverage import WHOLE_SITE, Coverage
 from ..drain import DrainResult, Epoch, InflightRequests, InstanceStatus, inflight_of
-from ..errors import ConfigurationError, InvalidStateValueError, MaintenanceError
+from ..errors import (
+    ConfigurationError,
+    InvalidStateValueError,
+    MaintenanceError,
+    StateNotSupportedError,
+)
 from ..events import ChangeSource, announce_change, announce_problem
 from ..overrides import overrides_of
 from ..state import OFF, ON, MaintenanceState
@@ -871,7 +877,18 @@ class RedisLeases:
         snapshot = self._backend._snapshot
         return (snapshot.leases_on, snapshot.leases_off) if snapshot else (0, 0)
 
-    async def enter(self, value: bool, backend: StateBackend) -> object:
+    @property
+    def coverage(self) -> Coverage:
+        return WHOLE_SITE
+
+    async def enter(
+        self, value: bool, backend: StateBackend, coverage: Coverage = WHOLE_SITE
+    ) -> object:
+        if not coverage.whole_site:
+            raise StateNotSupportedError(
+                "maintenance_mode_on() with read_only or groups is not supported on "
+                "RedisBackend yet: store the partial state with set_maintenance_mode() instead."
+            )
         lease_id = uuid.uuid4().hex
         try:
             await self._backend._take_lease(value, lease_id)
@@ -896,7 +913,13 @@ class RedisLeases:
         )
         return lease_id
 
-    async def leave(self, value: bool, backend: StateBackend, token: object = None) -> None:
+    async def leave(
+        self,
+        value: bool,
+        backend: StateBackend,
+        token: object = None,
+        coverage: Coverage = WHOLE_SITE,
+    ) -> None:
         lease_id = str(token)
         with anyio.CancelScope(shield=True):
             renewal = self._renewals.pop(lease_id, None)

@@ -25,6 +25,7 @@ from .backends import (
     parse_state,
 )
 from .config import MaintenanceConfig
+from .coverage import WHOLE_SITE, Coverage
 from .decision import NO_ROUTE as NO_ROUTE
 from .decision import PLAIN_ROUTE as PLAIN_ROUTE
 from .decision import RouteInfo as RouteInfo
@@ -43,6 +44,8 @@ from .markers import (
     force_maintenance_mode_off,
     force_maintenance_mode_on,
     forced_mode_of,
+    groups_of,
+    maintenance_group,
 )
 from .middleware import FrameworkAdapter as FrameworkAdapter
 from .middleware import MaintenanceGuard, MaintenanceMiddleware
@@ -56,10 +59,12 @@ __all__ = [
     "DEFAULT_DETAIL",
     "DEFAULT_RETRY_AFTER",
     "BackendReadOnlyError",
+    "WHOLE_SITE",
     "BackendRegistry",
     "BaseStateBackend",
     "ConfigurationError",
     "Connection",
+    "Coverage",
     "EnvVarBackend",
     "ForcedMode",
     "GenericAdapter",
@@ -80,6 +85,8 @@ __all__ = [
     "force_maintenance_mode_off",
     "force_maintenance_mode_on",
     "forced_mode_of",
+    "groups_of",
+    "maintenance_group",
     "overrides_of",
     "parse_state",
 ]

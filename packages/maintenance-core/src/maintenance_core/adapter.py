@@ -41,9 +41,10 @@ from ._adapter_base import (
     default_routing_path,
 )
 from .config import MaintenanceConfig
+from .coverage import WHOLE_SITE, Coverage, normalize_groups
 from .decision import NO_ROUTE, PLAIN_ROUTE, RouteInfo, StateErrorPolicy, StateReader, decide
 from .generic import GenericAdapter
-from .markers import ForcedMode, forced_mode_of, parse_forced_mode
+from .markers import ForcedMode, forced_mode_of, groups_of, parse_forced_mode
 from .middleware import MaintenanceGuard, MaintenanceMiddleware
 from .registry import BackendRegistry
 from .responses import MaintenanceResponse, strip_body
@@ -57,7 +58,9 @@ __all__ = [
     "ASGIApp",
     "Adapter",
     "BackendRegistry",
+    "WHOLE_SITE",
     "Connection",
+    "Coverage",
     "ForcedMode",
     "FrameworkAdapter",
     "GenericAdapter",
@@ -76,6 +79,8 @@ __all__ = [
     "decide",
     "default_routing_path",
     "forced_mode_of",
+    "groups_of",
+    "normalize_groups",
     "parse_forced_mode",
     "strip_body",
 ]

@@ -1,4 +1,5 @@
-"""Per-handler markers: ``force_maintenance_mode_on`` and ``force_maintenance_mode_off``.
+"""Per-handler markers: ``force_maintenance_mode_on``, ``force_maintenance_mode_off``
+and ``maintenance_group``.
 
 A marker is an attribute set on the handler object itself (no wrapper), so
 frameworks that inspect the handler's signature see the original function, and
@@ -9,20 +10,29 @@ returns the function it was given.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Any, TypeVar
 
+from .coverage import normalize_groups
+
 __all__ = [
+    "GROUPS_ATTRIBUTE",
     "MARKER_ATTRIBUTE",
     "ForcedMode",
     "force_maintenance_mode_off",
     "force_maintenance_mode_on",
     "forced_mode_of",
+    "groups_of",
+    "maintenance_group",
     "mark",
     "parse_forced_mode",
 ]
 
 MARKER_ATTRIBUTE = "__maintenance_mode__"
 """Name of the attribute the decorators set on a handler."""
+
+GROUPS_ATTRIBUTE = "__maintenance_groups__"
+"""Name of the attribute :func:`maintenance_group` sets on a handler."""
 
 HandlerT = TypeVar("HandlerT")
 
@@ -63,6 +73,41 @@ def force_maintenance_mode_off(handler: HandlerT) -> HandlerT:
     unchanged, only marked.
     """
     return mark(handler, ForcedMode.OFF)
+
+
+def maintenance_group(*names: str) -> Callable[[HandlerT], HandlerT]:
+    """Put this handler in maintenance groups, besides the groups of its tags.
+
+    ``@maintenance_group("payments")``: maintenance limited to the ``payments``
+    group (``set_maintenance_mode(True, groups=["payments"])``, CLI
+    ``on --group payments``) answers this handler's requests. Decorating again
+    adds groups. The handler is returned unchanged, only marked.
+
+    Raises:
+        ValueError: for no name, or a name that is empty, too long or not text.
+    """
+    groups = normalize_groups(names)
+    if not groups:
+        raise ValueError("maintenance_group() needs at least one group name.")
+
+    def decorate(handler: HandlerT) -> HandlerT:
+        target: Any = getattr(handler, "__func__", handler)
+        try:
+            setattr(target, GROUPS_ATTRIBUTE, groups_of(target) | groups)
+        except (AttributeError, TypeError):
+            raise TypeError(
+                f"Cannot mark {handler!r}: it does not accept attributes. Decorate the "
+                "function itself (def or async def), a class, or a callable object."
+            ) from None
+        return handler
+
+    return decorate
+
+
+def groups_of(handler: object) -> frozenset[str]:
+    """Return the groups :func:`maintenance_group` put *handler* in (empty for none)."""
+    groups = getattr(handler, GROUPS_ATTRIBUTE, None)
+    return groups if isinstance(groups, frozenset) else frozenset()
 
 
 def forced_mode_of(handler: object) -> ForcedMode | None:

@@ -7,6 +7,13 @@ API clients. Framework adapters wrap the prepared bodies and headers in their
 own response classes; nothing is rendered per request (a page is rendered once
 per window end, and a template showing ``$retry_after`` when the seconds change).
 
+During read-only maintenance (:mod:`maintenance_core.coverage`) a refused
+request is a write: the page then says the service is read-only (reads work,
+changes are paused; ``texts["read_only_title"]`` and ``texts["read_only_message"]``),
+and the JSON answer carries :data:`~maintenance_core.responses.READ_ONLY_DETAIL`,
+with the same ``Retry-After``. Maintenance limited to route groups keeps the usual
+page: the routes it refuses are closed.
+
 The page can be your own (``template=`` or ``template_path=``, see
 :data:`TEMPLATE_PLACEHOLDERS`), in your language (``lang=``, and ``texts=`` for
 the fixed sentences, see :data:`DEFAULT_TEXTS`).
@@ -24,11 +31,13 @@ from types import MappingProxyType
 from typing import Any
 
 from .errors import ConfigurationError
-from .responses import DEFAULT_DETAIL, DEFAULT_RETRY_AFTER, MaintenanceResponse
+from .responses import DEFAULT_DETAIL, DEFAULT_RETRY_AFTER, READ_ONLY_DETAIL, MaintenanceResponse
 from .state import NOTICE_SCOPE_KEY, MaintenanceNotice
 
 __all__ = [
     "DEFAULT_MESSAGE",
+    "DEFAULT_READ_ONLY_MESSAGE",
+    "DEFAULT_READ_ONLY_TITLE",
     "DEFAULT_TEXTS",
     "DEFAULT_TITLE",
     "TEMPLATE_PLACEHOLDERS",
@@ -40,6 +49,11 @@ __all__ = [
 
 DEFAULT_TITLE = "Down for maintenance"
 DEFAULT_MESSAGE = "We are doing some maintenance and will be back shortly."
+DEFAULT_READ_ONLY_TITLE = "Read-only for maintenance"
+DEFAULT_READ_ONLY_MESSAGE = (
+    "You can still browse and read everything, but changes are paused while we do some "
+    "maintenance. Please try again shortly."
+)
 
 _HTML = ("text", "html")
 _JSON = ("application", "json")
@@ -205,6 +219,8 @@ DEFAULT_TEXTS: Mapping[str, str] = MappingProxyType(
         "refreshes": "This page refreshes itself every $seconds seconds.",
         "refreshes_one": "This page refreshes itself every $seconds second.",
         "date_format": "%d %B %Y, %H:%M UTC",
+        "read_only_title": DEFAULT_READ_ONLY_TITLE,
+        "read_only_message": DEFAULT_READ_ONLY_MESSAGE,
     }
 )
 """The page's fixed sentences, in English; ``texts=`` replaces any of them.
@@ -215,6 +231,10 @@ DEFAULT_TEXTS: Mapping[str, str] = MappingProxyType(
   ``$seconds`` is the number of seconds. Giving only ``refreshes`` uses it for
   1 second too.
 - ``date_format``: a :meth:`~datetime.datetime.strftime` format for the end, in UTC.
+- ``read_only_title`` and ``read_only_message``: the title (and heading) and the
+  paragraph of the page during read-only maintenance, instead of ``title=`` and
+  ``message=`` (which say the service is down). Plain text, like ``title=``: no
+  placeholders, a ``$`` is a dollar sign.
 """
 
 _TEXT_PLACEHOLDERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -223,6 +243,8 @@ _TEXT_PLACEHOLDERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "refreshes": ("seconds",),
         "refreshes_one": ("seconds",),
         "date_format": (),
+        "read_only_title": (),
+        "read_only_message": (),
     }
 )
 
@@ -237,10 +259,15 @@ TEMPLATE_PLACEHOLDERS: tuple[str, ...] = (
     "end_note",
     "refresh_meta",
     "refresh_note",
+    "read_only",
 )
 """What a page template (``template=``/``template_path=``) may use, as ``$name``:
 
-- ``$lang``, ``$title``, ``$message``: as given (or the defaults);
+- ``$lang``, ``$title``, ``$message``: as given (or the defaults); during
+  read-only maintenance ``$title`` and ``$message`` are ``texts["read_only_title"]``
+  and ``texts["read_only_message"]``;
+- ``$read_only``: ``true`` during read-only maintenance, else ``false`` (for an
+  attribute: ``<body data-read-only="$read_only">``);
 - ``$end``: the window's end in ``date_format`` (empty without an end);
   ``$end_iso``: the same in ISO 8601, for ``<time datetime="...">``;
 - ``$retry_after``: the seconds sent in ``Retry-After`` (a window's countdown,
@@ -336,9 +363,15 @@ class _Renderer:
         # The sentence is escaped first, then its placeholders get their (safe) values.
         return Template(html.escape(self.texts[key])).substitute(values)
 
-    def render(self, end: datetime | None = None, retry_after: int | None = None) -> str:
-        safe_title = html.escape(self.title)
-        safe_message = html.escape(self.message)
+    def render(
+        self, end: datetime | None = None, retry_after: int | None = None, read_only: bool = False
+    ) -> str:
+        if read_only:
+            safe_title = html.escape(self.texts["read_only_title"])
+            safe_message = html.escape(self.texts["read_only_message"])
+        else:
+            safe_title = html.escape(self.title)
+            safe_message = html.escape(self.message)
         lang = html.escape(self.lang)
         end_text = end_iso = end_note = ""
         if end is not None:
@@ -367,6 +400,7 @@ class _Renderer:
                 end_note=end_note,
                 refresh_meta=refresh_meta,
                 refresh_note=refresh_note,
+                read_only="true" if read_only else "false",
             )
         return (
             "<!DOCTYPE html>\n"
@@ -399,6 +433,7 @@ def render_page(
     *,
     lang: str = "en",
     texts: Mapping[str, str] | None = None,
+    read_only: bool = False,
 ) -> str:
     """The maintenance page as an HTML document.
 
@@ -410,6 +445,8 @@ def render_page(
         end: when the maintenance window ends, shown in UTC, or ``None``.
         lang: the page's language tag (``<html lang>``), ``"en"`` by default.
         texts: replacements for the fixed English sentences, see :data:`DEFAULT_TEXTS`.
+        read_only: the page for read-only maintenance: ``texts["read_only_title"]``
+            and ``texts["read_only_message"]`` instead of *title* and *message*.
 
     The title, message and sentences are HTML-escaped.
 
@@ -418,7 +455,9 @@ def render_page(
             not a positive int, *lang* is not a language tag, or *texts* has an
             unknown key or placeholder (a ``TypeError`` and ``ValueError``).
     """
-    return _Renderer(title, message, refresh, lang=lang, texts=texts).render(end)
+    return _Renderer(title, message, refresh, lang=lang, texts=texts).render(
+        end, read_only=read_only
+    )
 
 
 class MaintenancePage:
@@ -434,20 +473,27 @@ class MaintenancePage:
         template_path: the same, read from a UTF-8 file once, here.
         texts: replacements for the default page's fixed English sentences
             (``expected_back``, ``refreshes``, ``refreshes_one``,
-            ``date_format``): see :data:`DEFAULT_TEXTS`.
+            ``date_format``, ``read_only_title``, ``read_only_message``): see
+            :data:`DEFAULT_TEXTS`.
         lang: the page's language tag (``<html lang>``, ``$lang``), ``"en"`` by default.
 
     Attributes:
         status_code: ``503``.
         html: the encoded page (UTF-8).
         json: the encoded default JSON body, as the middleware sends it.
+        read_only_html: the encoded page for read-only maintenance.
+        read_only_json: the encoded read-only JSON body
+            (:data:`~maintenance_core.responses.READ_ONLY_DETAIL`), as the
+            middleware sends it.
         html_headers: headers for the page (``Retry-After``, ``Cache-Control:
             no-store``, ``Vary: Accept``), without the content type.
         json_headers: headers for the JSON (the same), without the content type.
 
     During a window with an end, :meth:`answer` adds the end to the page and
     counts ``Retry-After`` down to it; a ``Retry-After`` stored with the state or
-    configured reaches the page the same way. Values inserted into a template
+    configured reaches the page the same way. When the notice's coverage is
+    read-only, the answer is the read-only page or JSON, with the same
+    ``Retry-After`` and window end. Values inserted into a template
     are HTML-escaped, and nothing in a template is evaluated: placeholders are
     replaced by name, never looked up as attributes or expressions.
 
@@ -481,9 +527,13 @@ class MaintenancePage:
             template=template,
             template_path=template_path,
         )
-        self._rendered: tuple[datetime | None, int | None, bytes] | None = None
+        self._rendered: tuple[datetime | None, int | None, bool, bytes] | None = None
         self.html: bytes = self._renderer.render(None, DEFAULT_RETRY_AFTER).encode("utf-8")
         self.json: bytes = MaintenanceResponse(content={"detail": DEFAULT_DETAIL}).body
+        self.read_only_html: bytes = self._renderer.render(
+            None, DEFAULT_RETRY_AFTER, read_only=True
+        ).encode("utf-8")
+        self.read_only_json: bytes = MaintenanceResponse(content={"detail": READ_ONLY_DETAIL}).body
         retry_after = str(DEFAULT_RETRY_AFTER)
         self.html_headers: Mapping[str, str] = {
             "retry-after": retry_after,
@@ -504,33 +554,46 @@ class MaintenancePage:
         """The answer for a refused request: ``(is_html, body, headers)``.
 
         Uses the :class:`~maintenance_core.state.MaintenanceNotice` the
-        middleware put in *scope*: the window's end on the page and the
-        ``Retry-After`` to send.
+        middleware put in *scope*: the window's end on the page, the
+        ``Retry-After`` to send, and whether maintenance is read-only (then the
+        read-only page or JSON).
         """
         is_html = self.wants_html(scope)
         notice = scope.get(NOTICE_SCOPE_KEY)
-        if not isinstance(notice, MaintenanceNotice) or notice.retry_after is None:
+        if not isinstance(notice, MaintenanceNotice):
             return (
                 (True, self.html, self.html_headers)
                 if is_html
                 else (False, self.json, self.json_headers)
             )
+        read_only = notice.coverage.read_only
+        if notice.retry_after is None:
+            if is_html:
+                return True, self.read_only_html if read_only else self.html, self.html_headers
+            return False, self.read_only_json if read_only else self.json, self.json_headers
         retry_after = str(notice.retry_after)
         if not is_html:
-            return False, self.json, {**self.json_headers, "retry-after": retry_after}
+            body = self.read_only_json if read_only else self.json
+            return False, body, {**self.json_headers, "retry-after": retry_after}
         headers = {**self.html_headers, "retry-after": retry_after}
         if notice.end is None and not (
             self._renderer.uses_retry_after and notice.retry_after != DEFAULT_RETRY_AFTER
         ):
-            return True, self.html, headers
-        return True, self._page(notice.end, notice.retry_after), headers
+            return True, self.read_only_html if read_only else self.html, headers
+        return True, self._page(notice.end, notice.retry_after, read_only), headers
 
-    def _page(self, end: datetime | None, retry_after: int) -> bytes:
+    def _page(self, end: datetime | None, retry_after: int, read_only: bool) -> bytes:
         # Every request of one window shows the same end: render it once (a template
-        # showing $retry_after is rendered again when the seconds change).
+        # showing $retry_after is rendered again when the seconds change). The
+        # read-only page and the usual one replace each other in this one slot.
         key_retry = retry_after if self._renderer.uses_retry_after else None
         rendered = self._rendered
-        if rendered is None or rendered[0] != end or rendered[1] != key_retry:
-            page = self._renderer.render(end, retry_after).encode("utf-8")
-            rendered = self._rendered = (end, key_retry, page)
-        return rendered[2]
+        if (
+            rendered is None
+            or rendered[0] != end
+            or rendered[1] != key_retry
+            or rendered[2] is not read_only
+        ):
+            page = self._renderer.render(end, retry_after, read_only).encode("utf-8")
+            rendered = self._rendered = (end, key_retry, read_only, page)
+        return rendered[3]

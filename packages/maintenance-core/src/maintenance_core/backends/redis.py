@@ -11,6 +11,11 @@ whose score is their expiry in Redis server time. A holder renews its lease
 while it is alive; a holder that dies stops counting when the lease expires,
 so a crashed migration cannot leave the fleet in maintenance. Every process
 wakes up when the earliest lease expires, without waiting for the next resync.
+A lease limited to read-only or to route groups (``maintenance_mode_on(read_only=True,
+groups=[...])``) carries its coverage in its member, after its id; every process
+serves what the ``on`` leases cover together (:meth:`Coverage.union
+<maintenance_core.coverage.Coverage.union>`), and the whole site when one of them
+carries no coverage, or one it cannot read.
 
 While Redis is unreachable, processes keep serving the last state they knew
 (``fallback`` until they know one), log the outage once, and reconnect with
@@ -24,7 +29,8 @@ before the change have finished (see :mod:`maintenance_core.drain`).
 
 Keys used, for ``key="maintenance_mode"``: ``maintenance_mode`` (``"1"``/``"0"``),
 ``maintenance_mode:leases:on`` and ``maintenance_mode:leases:off`` (sorted
-sets), ``maintenance_mode:generation`` (a counter of changes),
+sets of lease members: ``<id>`` for the whole site, ``<id>:<JSON coverage>`` for
+a partial ``on`` lease), ``maintenance_mode:generation`` (a counter of changes),
 ``maintenance_mode:instances`` (a sorted set of instance ids, scored by heartbeat
 expiry) and ``maintenance_mode:instances:acks`` (a hash of each instance's
 acknowledgement), and the channels ``maintenance_mode:changed`` and
@@ -63,13 +69,12 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
     ) from exc
 
 from .._log import get_logger
-from ..coverage import WHOLE_SITE, Coverage
+from ..coverage import WHOLE_SITE, Coverage, normalize_groups
 from ..drain import DrainResult, Epoch, InflightRequests, InstanceStatus, inflight_of
 from ..errors import (
     ConfigurationError,
     InvalidStateValueError,
     MaintenanceError,
-    StateNotSupportedError,
 )
 from ..events import ChangeSource, announce_change, announce_problem
 from ..overrides import overrides_of
@@ -78,6 +83,13 @@ from .base import StateBackend
 from .file import MAX_STATE_BYTES
 
 __all__ = ["RedisBackend", "RedisUnavailableError"]
+
+_MAX_COVERED_LEASES = 64
+"""The most ``on`` leases whose coverages a read fetches: with more, the whole site."""
+
+_MAX_COVERAGE_BYTES = 64 * 1024
+"""The most bytes of ``on`` lease members a read fetches: with more, the whole site.
+Two leases naming the most and longest groups fit (a coverage is under 27 KiB)."""
 
 # Server time in ms, so holders and readers on different hosts agree on expiry.
 _NOW = """
@@ -111,8 +123,31 @@ if kind == 'string' then
     end
 end
 local generation = tonumber(redis.call('GET', KEYS[4]) or '0') or 0
-return {state, redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]), next_expiry, kind,
-        generation}
+-- What the on leases cover (see RedisLeases.coverage). A member is the lease's id,
+-- followed for a partial lease by its coverage, a JSON object (from the first '{').
+-- A member without one covers the whole site, and so then does the union: whole = 1
+-- and no coverage is sent. Bounded: more than ARGV[2] leases, or more than ARGV[3]
+-- bytes of members, count as the whole site too.
+local leases_on = redis.call('ZCARD', KEYS[2])
+local whole = 0
+local coverages = {}
+if leases_on > tonumber(ARGV[2]) then
+    whole = 1
+elseif leases_on > 0 then
+    local size = 0
+    for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+        local brace = string.find(member, '{', 1, true)
+        size = size + #member
+        if brace == nil or size > tonumber(ARGV[3]) then
+            whole = 1
+            coverages = {}
+            break
+        end
+        coverages[#coverages + 1] = string.sub(member, brace)
+    end
+end
+return {state, leases_on, redis.call('ZCARD', KEYS[3]), next_expiry, kind, generation, whole,
+        coverages}
 """
 )
 
@@ -222,6 +257,7 @@ class _Snapshot:
     leases_off: int
     next_expiry: float | None  # seconds until the earliest lease expires
     generation: int = 0  # the counter of changes, for drains (see maintenance_core.drain)
+    coverage_on: Coverage = WHOLE_SITE  # what the on leases cover together
 
 
 @dataclass(slots=True)
@@ -235,6 +271,39 @@ class _Acknowledgement:
     def to_json(self, running: int) -> str:
         fields = {"generation": self.generation, "on": self.on, "drained": self.drained}
         return json.dumps({**fields, "running": running}, separators=(",", ":"))
+
+
+def _lease_member(lease_id: str, coverage: Coverage) -> str:
+    """The sorted-set member of a lease: its id, then a partial lease's coverage.
+
+    A whole-site lease is its id alone, as every version before partial
+    maintenance writes and reads it.
+    """
+    if coverage.whole_site:
+        return lease_id
+    data: dict[str, Any] = {}
+    if coverage.read_only:
+        data["read_only"] = True
+    if coverage.groups:
+        data["groups"] = sorted(coverage.groups)
+    return f"{lease_id}:{json.dumps(data, separators=(',', ':'), ensure_ascii=False)}"
+
+
+def _lease_coverage(raw: bytes | str) -> Coverage | None:
+    """The coverage a lease member carries (its JSON part), ``None`` when it cannot
+    be read: not JSON, not an object of ``read_only`` and ``groups``, bad group
+    names, or more than this version knows of (a later one's)."""
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict) or not data.keys() <= {"read_only", "groups"}:
+            return None
+        read_only = data.get("read_only", False)
+        groups = data.get("groups", [])
+        if not isinstance(read_only, bool) or not isinstance(groups, list):
+            return None
+        return Coverage(read_only, normalize_groups(groups))
+    except (ValueError, TypeError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
 
 
 def _parse_instance(instance: bytes | str, expires_ms: int, raw: bytes | str) -> InstanceStatus:
@@ -383,6 +452,7 @@ class RedisBackend(StateBackend):
         self._failing: BaseException | None = None
         self._read_at = 0.0
         self._writing: MaintenanceState | None = None  # being stored by this process
+        self._unreadable_leases = False  # a lease's coverage could not be read (logged)
 
     @property
     def problem(self) -> Exception | None:
@@ -477,15 +547,29 @@ class RedisBackend(StateBackend):
                 snapshot.leases_off,
                 snapshot.next_expiry,
                 int(generation),
+                snapshot.coverage_on,
             )
             self._saw_generation(int(generation))
         announce_change(self, old, state, "local")
 
     async def _read(self, state: _LoopState) -> _Snapshot:
-        raw_state, on, off, next_expiry_ms, kind, generation = await state.scripts.read(
-            [*self._keys, self._generation_key], [MAX_STATE_BYTES]
+        (
+            raw_state,
+            on,
+            off,
+            next_expiry_ms,
+            kind,
+            generation,
+            whole,
+            coverages,
+        ) = await state.scripts.read(
+            [*self._keys, self._generation_key],
+            [MAX_STATE_BYTES, _MAX_COVERED_LEASES, _MAX_COVERAGE_BYTES],
         )
         self._saw_generation(int(generation))
+        if not int(on):
+            self._unreadable_leases = False  # none left: log the next one again
+        coverage_on = WHOLE_SITE if int(whole) or not coverages else self._union_of(coverages)
         kind = kind.decode() if isinstance(kind, bytes) else str(kind)
         if kind == "oversized":
             raise InvalidStateValueError.describing(
@@ -503,7 +587,29 @@ class RedisBackend(StateBackend):
             int(off),
             None if int(next_expiry_ms) < 0 else int(next_expiry_ms) / 1000,
             int(generation),
+            coverage_on,
         )
+
+    def _union_of(self, coverages: list[bytes]) -> Coverage:
+        """What the partial leases read cover together; one that cannot be read
+        counts as the whole site (the safe direction), logged once until none is left."""
+        combined: Coverage | None = None
+        unreadable = 0
+        for raw in coverages:
+            coverage = _lease_coverage(raw)
+            if coverage is None:
+                unreadable += 1
+                coverage = WHOLE_SITE
+            combined = coverage if combined is None else combined.union(coverage)
+        if unreadable and not self._unreadable_leases:
+            get_logger("redis").warning(
+                "%d maintenance lease(s) in %s carry a coverage this version cannot read; "
+                "counting them as maintenance of the whole site.",
+                unreadable,
+                self._keys[1],
+            )
+        self._unreadable_leases = bool(unreadable)
+        return WHOLE_SITE if combined is None else combined
 
     # -- the per-loop client and sync task ------------------------------------------------
 
@@ -646,18 +752,17 @@ class RedisBackend(StateBackend):
     def create_override_store(self) -> RedisLeases:
         return RedisLeases(self)
 
-    async def _take_lease(self, value: bool, lease_id: str) -> None:
+    async def _take_lease(self, value: bool, member: str) -> None:
+        # member: the lease's id, and a partial lease's coverage (see _lease_member).
         scripts = self._loop_state().scripts
         lease_set = self._keys[1] if value else self._keys[2]
         ttl_ms = int(self.lease_ttl * 1000)
-        await scripts.take_lease(
-            [lease_set, self.channel, self._generation_key], [lease_id, ttl_ms]
-        )
+        await scripts.take_lease([lease_set, self.channel, self._generation_key], [member, ttl_ms])
 
-    async def _drop_lease(self, value: bool, lease_id: str) -> None:
+    async def _drop_lease(self, value: bool, member: str) -> None:
         scripts = self._loop_state().scripts
         lease_set = self._keys[1] if value else self._keys[2]
-        await scripts.drop_lease([lease_set, self.channel, self._generation_key], [lease_id])
+        await scripts.drop_lease([lease_set, self.channel, self._generation_key], [member])
 
     # -- the fleet: heartbeats, acknowledgements, drains (see maintenance_core.drain) ------
 
@@ -850,6 +955,10 @@ class RedisLeases:
 
     This process counts its own leases too, so they take effect here at once and
     keep counting here even if Redis loses them.
+
+    An ``on`` lease limited to read-only or to groups carries its coverage in its
+    member (see :func:`_lease_member`); :attr:`coverage` is the union of what this
+    process holds and what the last read found fleet-wide.
     """
 
     def __init__(self, backend: RedisBackend) -> None:
@@ -857,6 +966,14 @@ class RedisLeases:
         self._on = 0
         self._off = 0
         self._renewals: dict[str, asyncio.Task[None]] = {}
+        self._held_coverages: dict[str, Coverage] = {}  # this process's on leases, by member
+        self._local: Coverage | None = None  # their union; None while none is held
+        # (snapshot, local, coverage): recomputed only when either changes.
+        self._coverage_for: tuple[_Snapshot | None, Coverage | None, Coverage] = (
+            None,
+            None,
+            WHOLE_SITE,
+        )
 
     @property
     def active(self) -> bool | None:
@@ -879,25 +996,44 @@ class RedisLeases:
 
     @property
     def coverage(self) -> Coverage:
-        return WHOLE_SITE
+        """What the ``on`` leases cover together, here and fleet-wide as last read
+        (the whole site when none is held). Read on every request while one is."""
+        snapshot = self._backend._snapshot
+        local = self._local
+        cached = self._coverage_for
+        if cached[0] is snapshot and cached[1] is local:
+            return cached[2]
+        combined = local
+        if snapshot is not None and snapshot.leases_on:
+            fleet = snapshot.coverage_on
+            combined = fleet if combined is None else combined.union(fleet)
+        coverage = WHOLE_SITE if combined is None else combined
+        self._coverage_for = (snapshot, local, coverage)
+        return coverage
+
+    def _hold_coverage(self, member: str, coverage: Coverage | None) -> None:
+        if coverage is None:
+            self._held_coverages.pop(member, None)
+        else:
+            self._held_coverages[member] = coverage
+        local: Coverage | None = None
+        for held in self._held_coverages.values():
+            local = held if local is None else local.union(held)
+        self._local = local
 
     async def enter(
         self, value: bool, backend: StateBackend, coverage: Coverage = WHOLE_SITE
     ) -> object:
-        if not coverage.whole_site:
-            raise StateNotSupportedError(
-                "maintenance_mode_on() with read_only or groups is not supported on "
-                "RedisBackend yet: store the partial state with set_maintenance_mode() instead."
-            )
-        lease_id = uuid.uuid4().hex
+        # An off lease has no coverage: maintenance_mode_off() is off for every request.
+        member = _lease_member(uuid.uuid4().hex, coverage if value else WHOLE_SITE)
         try:
-            await self._backend._take_lease(value, lease_id)
+            await self._backend._take_lease(value, member)
         except BaseException as exc:
             # A timeout or a cancellation may land after the server stored the lease:
             # take it back, or the fleet would stay overridden until it expires.
             with anyio.move_on_after(self._backend.socket_timeout, shield=True):
                 with suppress(RedisError, OSError):
-                    await self._backend._drop_lease(value, lease_id)
+                    await self._backend._drop_lease(value, member)
             if isinstance(exc, (RedisError, OSError)):
                 raise RedisUnavailableError(
                     f"Cannot take a maintenance lease on {self._backend.describe()}: {exc}"
@@ -905,13 +1041,12 @@ class RedisLeases:
             raise
         if value:
             self._on += 1
+            self._hold_coverage(member, coverage)
         else:
             self._off += 1
         self._backend._ensure_sync()
-        self._renewals[lease_id] = asyncio.get_running_loop().create_task(
-            self._renew(value, lease_id)
-        )
-        return lease_id
+        self._renewals[member] = asyncio.get_running_loop().create_task(self._renew(value, member))
+        return member
 
     async def leave(
         self,
@@ -920,19 +1055,20 @@ class RedisLeases:
         token: object = None,
         coverage: Coverage = WHOLE_SITE,
     ) -> None:
-        lease_id = str(token)
+        member = str(token)
         with anyio.CancelScope(shield=True):
-            renewal = self._renewals.pop(lease_id, None)
+            renewal = self._renewals.pop(member, None)
             if renewal is not None:
                 renewal.cancel()
                 with suppress(asyncio.CancelledError):
                     await renewal
             if value:
                 self._on -= 1
+                self._hold_coverage(member, None)
             else:
                 self._off -= 1
             try:
-                await self._backend._drop_lease(value, lease_id)
+                await self._backend._drop_lease(value, member)
                 # Forget the released lease now rather than at the next change message.
                 await self._backend._refresh(self._backend._loop_state())
             except (RedisError, OSError) as exc:
@@ -947,13 +1083,13 @@ class RedisLeases:
         # Leases never touch the stored state, so there is nothing to restore later.
         await backend.set_state(state)
 
-    async def _renew(self, value: bool, lease_id: str) -> None:
+    async def _renew(self, value: bool, member: str) -> None:
         period = self._backend.lease_ttl / 3
         failing = False
         while True:
             await asyncio.sleep(period)
             try:
-                await self._backend._take_lease(value, lease_id)
+                await self._backend._take_lease(value, member)
             except (RedisError, OSError) as exc:
                 if not failing:
                     get_logger("redis").error(

@@ -2,7 +2,10 @@
 
 Add :class:`MaintenanceModeMiddleware` to an app, turn maintenance on with the
 ``FASTAPI_MAINTENANCE_MODE`` environment variable, ``enable_maintenance=True``
-or a writable backend, and control single endpoints with the decorators.
+or a writable backend, and control single endpoints with the decorators:
+``force_maintenance_mode_on``/``force_maintenance_mode_off``, and
+``maintenance_group`` for maintenance limited to route groups (a route's groups
+are its OpenAPI tags and the names given with that marker).
 """
 
 from typing import TYPE_CHECKING
@@ -10,7 +13,7 @@ from typing import TYPE_CHECKING
 from maintenance_core.config import MaintenanceConfig
 
 from ._state import registry as _registry
-from .decorators import force_maintenance_mode_off, force_maintenance_mode_on
+from .decorators import force_maintenance_mode_off, force_maintenance_mode_on, maintenance_group
 
 if TYPE_CHECKING:
     from .middleware import MaintenanceModeMiddleware
@@ -47,6 +50,7 @@ __all__ = [
     "force_maintenance_mode_on",
     "get_maintenance_mode",
     "maintenance_mode_off",
+    "maintenance_group",
     "maintenance_mode_on",
     "set_maintenance_mode",
 ]

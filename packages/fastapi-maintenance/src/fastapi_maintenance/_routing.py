@@ -19,16 +19,34 @@ FastAPI 0.16x keeps included routers as lazy entries whose ``matches()`` hides
 the endpoint; its public :func:`fastapi.routing.iter_route_contexts` flattens
 them into contexts that do expose it. The flattened list of a router is kept
 until its routes change, so routes added after the first request are seen.
+
+A route's maintenance groups are its OpenAPI tags as FastAPI resolves them (the
+route's own, its ``APIRouter``'s and every ``include_router(tags=...)`` above
+it) and the names of the ``maintenance_group`` marker on its endpoint. Before
+0.16x, ``include_router`` copies each route with the merged tags into
+``APIRoute.tags``; in 0.16x a route context carries them (the tags of its
+effective route). They are found when a router's index is built, once per
+route, so a lookup only picks them up; a plain Starlette route has no tags,
+only the marker. For an ``HTTPEndpoint`` class, the marker on the method the
+request dispatches to adds to the class's.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from maintenance_core import NO_ROUTE, PLAIN_ROUTE, ForcedMode, RouteInfo, forced_mode_of
+from maintenance_core import (
+    NO_ROUTE,
+    PLAIN_ROUTE,
+    ForcedMode,
+    RouteInfo,
+    forced_mode_of,
+    groups_of,
+)
 from maintenance_core.middleware import Scope
 from starlette._utils import get_route_path
 from starlette.applications import Starlette
@@ -55,7 +73,11 @@ _MAX_MOUNT_DEPTH = 16
 _MAX_WRAPPER_DEPTH = 32
 
 
-def _route_info(endpoint: object, docs_endpoints: frozenset[int], scope: Scope) -> RouteInfo:
+def _route_info(
+    endpoint: object, index: _RouterIndex, scope: Scope, plain: RouteInfo = PLAIN_ROUTE
+) -> RouteInfo:
+    """What the router reaching *endpoint* means; *plain* is the answer for a route
+    without marker or exemption (carrying the route's groups)."""
     forced = forced_mode_of(endpoint)
     if isinstance(endpoint, type) and issubclass(endpoint, HTTPEndpoint):
         # The class dispatches to one of its methods: that method is the endpoint, and
@@ -64,13 +86,36 @@ def _route_info(endpoint: object, docs_endpoints: frozenset[int], scope: Scope) 
         if handler is None:
             return NO_ROUTE  # the class answers 405 itself
         forced = forced_mode_of(handler) or forced
+        if forced is None:
+            plain = index.method_info(plain, handler)
     if forced is ForcedMode.ON:
         return _FORCED_ON
     if forced is ForcedMode.OFF:
         return _FORCED_OFF
-    if id(endpoint) in docs_endpoints:
+    if id(endpoint) in index.docs_endpoints:
         return _EXEMPT
-    return PLAIN_ROUTE
+    return plain
+
+
+def _tags_of(route: object) -> frozenset[str]:
+    """The OpenAPI tags FastAPI resolved for *route*: an ``APIRoute`` (with its
+    routers' tags merged in, before 0.16x) or a 0.16x route context (whose effective
+    route has them). Other routes have none. An ``Enum`` tag counts as its value,
+    as it appears in the OpenAPI schema."""
+    tags = getattr(route, "tags", None)
+    if not tags or not isinstance(tags, (list, tuple, set, frozenset)):
+        return frozenset()
+    names = set()
+    for tag in tags:
+        value = tag.value if isinstance(tag, enum.Enum) else tag
+        if isinstance(value, str):
+            names.add(value)
+    return frozenset(names)
+
+
+def _plain_info(groups: frozenset[str]) -> RouteInfo:
+    """The answer for a route without marker or exemption in *groups*."""
+    return RouteInfo(exists=True, groups=groups) if groups else PLAIN_ROUTE
 
 
 def _handler_of(endpoint: type[HTTPEndpoint], method: str) -> object | None:
@@ -146,6 +191,7 @@ class _RouterIndex:
     __slots__ = (
         "_checks",
         "_count",
+        "_method_infos",
         "_routes",
         "docs_endpoints",
         "forced_candidates",
@@ -155,6 +201,7 @@ class _RouterIndex:
         "mounted",
         "quiet",
         "router",
+        "routes",
         "targets",
         "unseen",
     )
@@ -171,12 +218,20 @@ class _RouterIndex:
             if hasattr(versioned, "_routes_version")
         )
         entries = _entries(router.routes)
-        self.matchers: tuple[Matcher, ...] = tuple(matcher for matcher, _, _ in entries)
+        self.matchers: tuple[Matcher, ...] = tuple(matcher for matcher, _, _, _ in entries)
+        # Each matcher with the answer for its route when no marker or exemption decides:
+        # the route's groups (its tags, and the marker of its endpoint or mounted app),
+        # worked out here once. A mount seen into answers with the route inside it.
+        self.routes: tuple[tuple[Matcher, RouteInfo], ...] = tuple(
+            (matcher, _plain_info(tags | groups_of(endpoint if endpoint is not None else app)))
+            for matcher, endpoint, app, tags in entries
+        )
+        self._method_infos: dict[tuple[RouteInfo, int], RouteInfo] = {}
         # Mounts (and hosts) put their app, middleware included, in scope["endpoint"]:
         # the app routed inside is found here once, by the id of that object.
         self.targets: dict[int, tuple[Router, object]] = {}
         opaque: list[object] = []
-        for _, endpoint, app in entries:
+        for _, endpoint, app, _ in entries:
             if endpoint is None and app is not None:
                 found = _mounted(app)
                 if found is None:
@@ -193,7 +248,7 @@ class _RouterIndex:
         # however many routes the app has. A mount is always kept, since the routes
         # inside it may change; None marks a forced-on endpoint or opaque app.
         candidates: list[tuple[Matcher, tuple[Router, object] | None]] = []
-        for matcher, endpoint, app in entries:
+        for matcher, endpoint, app, _ in entries:
             if endpoint is None and app is not None:
                 target = self.targets.get(id(app))
                 if target is not None:
@@ -228,6 +283,19 @@ class _RouterIndex:
             if type(route) is Route and route.path in paths
         )
 
+    def method_info(self, plain: RouteInfo, handler: object) -> RouteInfo:
+        """*plain* with the groups of the ``HTTPEndpoint`` method *handler* added,
+        worked out once per route and method."""
+        # The function itself: a classmethod is bound anew at every access, and the
+        # class keeps its functions alive.
+        function = getattr(handler, "__func__", handler)
+        key = (plain, id(function))
+        info = self._method_infos.get(key)
+        if info is None:
+            info = _plain_info(plain.groups | groups_of(function))
+            self._method_infos[key] = info
+        return info
+
     def is_current(self, router: Router) -> bool:
         """Whether the router still has the routes this index was built from.
 
@@ -243,11 +311,16 @@ class _RouterIndex:
         return True
 
 
-def _entries(routes: list[Any]) -> list[tuple[Matcher, object, object]]:
-    """``(matches, endpoint, mounted app)`` of each route, in routing order."""
+def _entries(routes: list[Any]) -> list[tuple[Matcher, object, object, frozenset[str]]]:
+    """``(matches, endpoint, mounted app, tags)`` of each route, in routing order."""
     flat = routes if _iter_route_contexts is None else list(_iter_route_contexts(routes))
     return [
-        (route.matches, getattr(route, "endpoint", None), getattr(route, "app", None))
+        (
+            route.matches,
+            getattr(route, "endpoint", None),
+            getattr(route, "app", None),
+            _tags_of(route),
+        )
         for route in flat
     ]
 
@@ -384,10 +457,10 @@ class RouteResolver:
         # The steps of Router.app (and FastAPI's APIRouter.app), in their order.
         index = self._index(router, owner)
         partial = False
-        for matches in index.matchers:
+        for matches, plain in index.routes:
             match, child_scope = matches(scope)
             if match is Match.FULL:
-                return self._follow(child_scope, index, scope, depth)
+                return self._follow(child_scope, index, plain, scope, depth)
             if match is Match.PARTIAL:
                 partial = True
         # A partial match is answered 405, a near miss redirected: by the router, so
@@ -397,12 +470,12 @@ class RouteResolver:
         return _resolve_low_priority(router, index, scope)
 
     def _follow(
-        self, child_scope: Scope, index: _RouterIndex, scope: Scope, depth: int
+        self, child_scope: Scope, index: _RouterIndex, plain: RouteInfo, scope: Scope, depth: int
     ) -> RouteInfo:
         endpoint = child_scope.get("endpoint")
         target = index.targets.get(id(endpoint))
         if target is None:
-            return _route_info(endpoint, index.docs_endpoints, scope)
+            return _route_info(endpoint, index, scope, plain)
         if depth >= _MAX_MOUNT_DEPTH:
             return PLAIN_ROUTE
         sub_router, app = target
@@ -429,5 +502,6 @@ def _resolve_low_priority(router: Router, index: _RouterIndex, scope: Scope) -> 
     probe.pop("fastapi", None)
     match, child_scope, *_ = router._match_low_priority(probe)  # type: ignore[attr-defined]
     if match is Match.FULL:
-        return _route_info(child_scope.get("endpoint"), index.docs_endpoints, probe)
+        # A frontend route: static files, without tags or an endpoint to mark.
+        return _route_info(child_scope.get("endpoint"), index, probe)
     return NO_ROUTE

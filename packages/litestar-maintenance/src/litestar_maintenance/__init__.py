@@ -3,7 +3,10 @@
 Add :class:`MaintenancePlugin` (or :class:`MaintenanceModeMiddleware`) to an
 app, turn maintenance on with the ``LITESTAR_MAINTENANCE_MODE`` environment
 variable, ``enable_maintenance=True`` or a writable backend, and keep handlers
-reachable with ``opt={"maintenance_mode": "off"}`` or the decorators.
+reachable with ``opt={"maintenance_mode": "off"}`` or the decorators. For
+maintenance limited to route groups, a handler's groups are its OpenAPI tags,
+``opt={"maintenance_group": ...}`` on any layer and the ``maintenance_group``
+decorator.
 """
 
 from typing import TYPE_CHECKING
@@ -13,7 +16,11 @@ from maintenance_core.config import MaintenanceConfig
 from ._state import registry as _registry
 
 if TYPE_CHECKING:
-    from .decorators import force_maintenance_mode_off, force_maintenance_mode_on
+    from .decorators import (
+        force_maintenance_mode_off,
+        force_maintenance_mode_on,
+        maintenance_group,
+    )
     from .middleware import MaintenanceModeMiddleware
     from .plugin import MaintenancePlugin
 
@@ -26,6 +33,7 @@ _LAZY = {
     "MaintenancePlugin": "plugin",
     "force_maintenance_mode_off": "decorators",
     "force_maintenance_mode_on": "decorators",
+    "maintenance_group": "decorators",
 }
 
 
@@ -58,6 +66,7 @@ __all__ = [
     "force_maintenance_mode_off",
     "force_maintenance_mode_on",
     "get_maintenance_mode",
+    "maintenance_group",
     "maintenance_mode_off",
     "maintenance_mode_on",
     "set_maintenance_mode",

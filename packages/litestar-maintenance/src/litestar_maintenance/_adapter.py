@@ -9,6 +9,14 @@ By then Litestar has replaced ``scope["path"]`` with the path it routed on
 mounted ASGI app (``@asgi(..., is_mount=True)``) with the path *below* the
 mount (``/legacy/health`` becomes ``/health/``). :meth:`routing_path` puts the
 mount path back, so exemptions match the path the client sent.
+
+A handler's maintenance groups are worked out once, with its marker: the tags
+Litestar resolves for an HTTP handler (``resolve_tags()``, the tags of every
+layer), the ``maintenance_group`` marker on its function, and the
+``opt={"maintenance_group": ...}`` of every layer (the app, routers,
+controllers and the handler), added up rather than merged as Litestar merges
+``opt``: the handler's own ``opt`` holds only the closest layer's value, so each
+layer's own ``opt`` is read too.
 """
 
 from __future__ import annotations
@@ -29,10 +37,11 @@ from maintenance_core.adapter import (
     Scope,
     Send,
     forced_mode_of,
+    groups_of,
     parse_forced_mode,
 )
 
-from .decorators import OPT_KEY
+from .decorators import GROUP_OPT_KEY, OPT_KEY, parse_groups
 
 __all__ = ["LitestarAdapter"]
 
@@ -69,7 +78,7 @@ def _user_functions(handler: BaseRouteHandler) -> list[object]:
     return found
 
 
-def _route_info(handler: BaseRouteHandler) -> RouteInfo:
+def _route_info(handler: BaseRouteHandler, reported: set[int]) -> RouteInfo:
     functions = _user_functions(handler)
     forced = next((mode for f in functions if (mode := forced_mode_of(f)) is not None), None)
     if forced is None and OPT_KEY in handler.opt:
@@ -83,7 +92,53 @@ def _route_info(handler: BaseRouteHandler) -> RouteInfo:
         return _FORCED_OFF
     if any(getattr(f, "__module__", "").startswith(_OPENAPI_MODULES) for f in functions):
         return _EXEMPT
-    return PLAIN_ROUTE
+    groups = _tags_of(handler) | _opt_groups(handler, reported)
+    for function in functions:
+        groups |= groups_of(function)
+    return RouteInfo(exists=True, groups=groups) if groups else PLAIN_ROUTE
+
+
+def _tags_of(handler: BaseRouteHandler) -> frozenset[str]:
+    """The OpenAPI tags of an HTTP handler, from every layer; other handlers have none."""
+    resolve_tags = getattr(handler, "resolve_tags", None)
+    if resolve_tags is None:
+        return frozenset()
+    return frozenset(tag for tag in resolve_tags() or () if isinstance(tag, str))
+
+
+def _opt_groups(handler: BaseRouteHandler, reported: set[int]) -> frozenset[str]:
+    """The groups named in the ``maintenance_group`` option of every layer of *handler*.
+
+    An invalid value is logged once per layer and ignored.
+    """
+    values: list[tuple[object, object]] = []
+    layers: list[Any] = getattr(handler, "ownership_layers", None) or [handler]
+    for layer in layers[:-1]:
+        opt = getattr(layer, "opt", None)
+        if isinstance(opt, dict) and GROUP_OPT_KEY in opt:
+            values.append((layer, opt[GROUP_OPT_KEY]))
+    if GROUP_OPT_KEY in handler.opt:
+        # The handler's opt is merged: its own value, or the closest layer's (seen above).
+        value = handler.opt[GROUP_OPT_KEY]
+        if not any(value is seen for _, seen in values):
+            values.append((handler, value))
+    groups: frozenset[str] = frozenset()
+    for owner, value in values:
+        try:
+            groups |= parse_groups(value)
+        except ValueError as exc:
+            if id(owner) not in reported:
+                reported.add(id(owner))
+                logger.error("%s Ignored on %s.", exc, _describe_layer(owner))
+    return groups
+
+
+def _describe_layer(layer: object) -> str:
+    if isinstance(layer, BaseRouteHandler):
+        return f"handler {layer}"
+    path = getattr(layer, "path", None)
+    kind = type(layer).__name__
+    return f"{kind} {path!r}" if isinstance(path, str) else kind
 
 
 def _litestar_normal(path: str) -> str:
@@ -110,6 +165,7 @@ class LitestarAdapter(Adapter):
     def __init__(self) -> None:
         # Handlers are fixed once the app is built: their route info is worked out once.
         self._known: dict[int, tuple[BaseRouteHandler, RouteInfo]] = {}
+        self._reported: set[int] = set()  # layers whose invalid group option was logged
         self._mounts: dict[int, tuple[BaseRouteHandler, tuple[str, ...]]] = {}
 
     def resolve_route(self, scope: Scope) -> RouteInfo:
@@ -119,7 +175,7 @@ class LitestarAdapter(Adapter):
         known = self._known.get(id(handler))
         if known is not None and known[0] is handler:
             return known[1]
-        info = _route_info(handler)
+        info = _route_info(handler, self._reported)
         self._known[id(handler)] = (handler, info)
         return info
 

@@ -16,6 +16,19 @@ as ``exempt_handler``/``response_handler`` receive a :class:`Connection`; a
     app = MaintenanceMiddleware(
         app, MaintenanceGuard(adapter=GenericAdapter(find_handler), backend=MemoryBackend())
     )
+
+Route groups
+------------
+
+An ASGI app has no OpenAPI tags: a handler joins maintenance groups (for
+``set_maintenance_mode(True, groups=[...])``, CLI ``on --group``) through the
+:func:`~maintenance_core.markers.maintenance_group` marker, set on the handler
+object ``find_handler`` returns, like the ``force_maintenance_mode_*`` markers::
+
+    @maintenance_group("payments")
+    async def pay(scope, receive, send): ...
+
+    routes = {("POST", "/pay"): pay, ...}
 """
 
 from __future__ import annotations
@@ -24,7 +37,7 @@ from collections.abc import Callable
 
 from ._adapter_base import Adapter, Connection, Scope
 from .decision import NO_ROUTE, PLAIN_ROUTE, RouteInfo
-from .markers import ForcedMode, forced_mode_of
+from .markers import ForcedMode, forced_mode_of, groups_of
 
 __all__ = ["Connection", "GenericAdapter"]
 
@@ -43,20 +56,25 @@ class GenericAdapter(Adapter):
         find_handler: returns the handler object a scope reaches, or ``None``
             when no route serves it (the request then proceeds, for the app's own
             404/405). Without it every request counts as reaching a route
-            without marker.
+            without marker. The handler's markers say whether it is forced on
+            or off and which maintenance groups it is in
+            (:func:`~maintenance_core.markers.maintenance_group`).
     """
 
     def __init__(self, find_handler: Callable[[Scope], object | None] | None = None) -> None:
         self._find_handler = find_handler
 
     def resolve_route(self, scope: Scope) -> RouteInfo:
-        """The marker of the handler ``find_handler`` returns; :data:`NO_ROUTE` for ``None``."""
+        """The markers of the handler ``find_handler`` returns; :data:`NO_ROUTE` for ``None``."""
         if self._find_handler is None:
             return PLAIN_ROUTE
         handler = self._find_handler(scope)
         if handler is None:
             return NO_ROUTE
         forced = forced_mode_of(handler)
+        groups = groups_of(handler)
+        if groups:
+            return RouteInfo(exists=True, forced=forced, groups=groups)
         if forced is ForcedMode.ON:
             return _FORCED_ON
         if forced is ForcedMode.OFF:

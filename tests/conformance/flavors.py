@@ -3,14 +3,21 @@
 Each is a :class:`maintenance_core.testing.Subject` for the conformance scenarios of
 :mod:`maintenance_core.testing`, and serves the standard routes, with the same markers:
 
-=========  ==========  =====================================
-``GET``    ``/``        ``{"message": "ok"}``
-``GET``    ``/open``    forced off: ``{"message": "open"}``
-``GET``    ``/closed``  forced on: ``{"message": "closed"}``
-``HEAD``   ``/both``    headers only (``GET /both`` too)
-``WS``     ``/ws``      accepts, sends ``"hello"``, closes
-``WS``     ``/ws-open`` forced off, same as ``/ws``
-=========  ==========  =====================================
+=========  ================  ==============================================
+``GET``    ``/``             ``{"message": "ok"}``
+``GET``    ``/open``         forced off: ``{"message": "open"}`` (``POST`` too)
+``GET``    ``/closed``       forced on: ``{"message": "closed"}`` (``POST`` too)
+``HEAD``   ``/both``         headers only (``GET /both`` too)
+``*``      ``/items``        ``GET HEAD OPTIONS POST PUT PATCH DELETE``:
+                             ``{"message": "items"}``
+``GET``    ``/payments``     group ``payments``: the tag (FastAPI, Litestar),
+                             the marker (bare ASGI, no tags); ``POST`` too
+``GET``    ``/search``       group ``search``: the ``maintenance_group`` marker;
+                             ``POST`` too
+``WS``     ``/ws``           accepts, sends ``"hello"``, closes
+``WS``     ``/ws-open``      forced off, same as ``/ws``
+``WS``     ``/ws-payments``  group ``payments`` (the marker), same as ``/ws``
+=========  ================  ==============================================
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from maintenance_core import (
     MaintenanceResponse,
     force_maintenance_mode_off,
     force_maintenance_mode_on,
+    maintenance_group,
 )
 from maintenance_core.testing import Subject
 from starlette.requests import Request as StarletteRequest
@@ -44,6 +52,10 @@ ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 # --- FastAPI -------------------------------------------------------------------------------
 
 
+async def items() -> dict[str, str]:
+    return {"message": "items"}
+
+
 def build_fastapi(**options: Any) -> ASGIApp:
     app = fastapi.FastAPI()
     app.add_middleware(fastapi_maintenance.MaintenanceModeMiddleware, **options)
@@ -52,15 +64,32 @@ def build_fastapi(**options: Any) -> ASGIApp:
     async def index() -> dict[str, str]:
         return {"message": "ok"}
 
+    @app.post("/open")
     @app.get("/open")
     @fastapi_maintenance.force_maintenance_mode_off
     def open_() -> dict[str, str]:
         return {"message": "open"}
 
+    @app.post("/closed")
     @app.get("/closed")
     @fastapi_maintenance.force_maintenance_mode_on
     async def closed() -> dict[str, str]:
         return {"message": "closed"}
+
+    # One route per method: FastAPI gives each its own OpenAPI operation id.
+    for method in ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"):
+        app.add_api_route("/items", items, methods=[method])
+
+    @app.post("/payments", tags=["payments"])
+    @app.get("/payments", tags=["payments"])
+    async def payments() -> dict[str, str]:
+        return {"message": "payments"}
+
+    @app.post("/search")
+    @app.get("/search")
+    @maintenance_group("search")
+    async def search() -> dict[str, str]:
+        return {"message": "search"}
 
     @app.head("/both")
     @app.get("/both")
@@ -80,6 +109,13 @@ def build_fastapi(**options: Any) -> ASGIApp:
         await websocket.send_text("hello")
         await websocket.close()
 
+    @app.websocket("/ws-payments")
+    @maintenance_group("payments")
+    async def ws_payments(websocket: fastapi.WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("hello")
+        await websocket.close()
+
     return app
 
 
@@ -91,6 +127,8 @@ FASTAPI = Subject(
     request_type=StarletteRequest,
     json_response=lambda content, status, headers: JSONResponse(content, status, headers),
     schema_path="/openapi.json",
+    read_only=True,
+    groups=True,
 )
 
 
@@ -108,9 +146,40 @@ def ls_open() -> dict[str, str]:
     return {"message": "open"}
 
 
-@litestar.get("/closed", opt={"maintenance_mode": "on"})
+@litestar.post("/open", sync_to_thread=False, status_code=200)
+@litestar_maintenance.force_maintenance_mode_off
+def ls_open_post() -> dict[str, str]:
+    return {"message": "open"}
+
+
+@litestar.route("/closed", http_method=["GET", "POST"], opt={"maintenance_mode": "on"})
 async def ls_closed() -> dict[str, str]:
     return {"message": "closed"}
+
+
+@litestar.route(
+    "/items",
+    http_method=["GET", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"],
+    status_code=200,
+)
+async def ls_items() -> dict[str, str]:
+    return {"message": "items"}
+
+
+@litestar.head("/items")
+async def ls_items_head() -> None:
+    return None
+
+
+@litestar.route("/payments", http_method=["GET", "POST"], tags=["payments"], status_code=200)
+async def ls_payments() -> dict[str, str]:
+    return {"message": "payments"}
+
+
+@litestar.route("/search", http_method=["GET", "POST"], status_code=200)
+@maintenance_group("search")
+async def ls_search() -> dict[str, str]:
+    return {"message": "search"}
 
 
 @litestar.get("/both")
@@ -138,9 +207,31 @@ async def ls_ws_open(socket: litestar.WebSocket[Any, Any, Any]) -> None:
     await socket.close()
 
 
+@litestar.websocket("/ws-payments")
+@maintenance_group("payments")
+async def ls_ws_payments(socket: litestar.WebSocket[Any, Any, Any]) -> None:
+    await socket.accept()
+    await socket.send_text("hello")
+    await socket.close()
+
+
 def build_litestar(**options: Any) -> ASGIApp:
     return litestar.Litestar(
-        [ls_index, ls_open, ls_closed, ls_both, ls_both_head, ls_ws, ls_ws_open],
+        [
+            ls_index,
+            ls_open,
+            ls_open_post,
+            ls_closed,
+            ls_items,
+            ls_items_head,
+            ls_payments,
+            ls_search,
+            ls_both,
+            ls_both_head,
+            ls_ws,
+            ls_ws_open,
+            ls_ws_payments,
+        ],
         plugins=[litestar_maintenance.MaintenancePlugin(**options)],
     )
 
@@ -155,6 +246,8 @@ LITESTAR = Subject(
         content, status_code=status, headers=headers
     ),
     schema_path="/schema/openapi.json",
+    read_only=True,
+    groups=True,
 )
 
 
@@ -195,15 +288,31 @@ async def bare_ws(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "websocket.close", "code": 1000})
 
 
+ITEM_METHODS = ("GET", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
+
+
 def build_bare(adapter_class: type[GenericAdapter] = GenericAdapter, **options: Any) -> ASGIApp:
     routes: dict[tuple[str, str], ASGIApp] = {
         ("GET", "/"): json_handler("ok"),
         ("GET", "/open"): force_maintenance_mode_off(json_handler("open")),
+        ("POST", "/open"): force_maintenance_mode_off(json_handler("open")),
         ("GET", "/closed"): force_maintenance_mode_on(json_handler("closed")),
+        ("POST", "/closed"): force_maintenance_mode_on(json_handler("closed")),
         ("GET", "/both"): json_handler("both"),
         ("HEAD", "/both"): bare_head,
+        ("HEAD", "/items"): bare_head,
+        **{(method, "/items"): json_handler("items") for method in ITEM_METHODS},
+        # No OpenAPI tags in a bare app: the marker puts a handler in a group.
+        **{
+            (method, path): maintenance_group(path[1:])(json_handler(path[1:]))
+            for method in ("GET", "POST")
+            for path in ("/payments", "/search")
+        },
         ("WEBSOCKET", "/ws"): bare_ws,
         ("WEBSOCKET", "/ws-open"): force_maintenance_mode_off(
+            lambda scope, receive, send: bare_ws(scope, receive, send)
+        ),
+        ("WEBSOCKET", "/ws-payments"): maintenance_group("payments")(
             lambda scope, receive, send: bare_ws(scope, receive, send)
         ),
     }
@@ -236,6 +345,8 @@ BARE = Subject(
         status, content, retry_after=int(headers["Retry-After"])
     ),
     schema_path=None,
+    read_only=True,
+    groups=True,
 )
 
 FLAVORS = (FASTAPI, LITESTAR, BARE)

@@ -40,17 +40,40 @@ against an app built with its framework, described by a :class:`Subject`::
 guarded with *options* (:class:`~maintenance_core.MaintenanceConfig`'s fields
 as keyword arguments):
 
-=========  ============  ===============================================
-``GET``    ``/``         ``{"message": "ok"}``
-``GET``    ``/open``     marked forced off: ``{"message": "open"}``
-``GET``    ``/closed``   marked forced on: ``{"message": "closed"}``
-``GET``    ``/both``     ``{"message": "both"}``, and ``HEAD /both``
-``WS``     ``/ws``       accepts, sends ``"hello"``, closes
-``WS``     ``/ws-open``  marked forced off, same as ``/ws``
-=========  ============  ===============================================
+=========  ================  ===============================================
+``GET``    ``/``             ``{"message": "ok"}``
+``GET``    ``/open``         marked forced off: ``{"message": "open"}``, and
+                             ``POST /open``
+``GET``    ``/closed``       marked forced on: ``{"message": "closed"}``, and
+                             ``POST /closed``
+``GET``    ``/both``         ``{"message": "both"}``, and ``HEAD /both``
+``*``      ``/items``        ``GET``, ``HEAD``, ``OPTIONS``, ``POST``, ``PUT``,
+                             ``PATCH`` and ``DELETE``, each with ``200`` and
+                             ``{"message": "items"}`` (``HEAD``: no body)
+``GET``    ``/payments``     in the group ``payments`` through its OpenAPI
+                             tags (``tags=["payments"]``; an app without tags
+                             uses the ``maintenance_group`` marker):
+                             ``{"message": "payments"}``, and ``POST /payments``
+``GET``    ``/search``       in the group ``search`` through the
+                             ``maintenance_group("search")`` marker:
+                             ``{"message": "search"}``, and ``POST /search``
+``WS``     ``/ws``           accepts, sends ``"hello"``, closes
+``WS``     ``/ws-open``      marked forced off, same as ``/ws``
+``WS``     ``/ws-payments``  in the group ``payments`` through the
+                             ``maintenance_group`` marker, same as ``/ws``
+=========  ================  ===============================================
 
 Any other path answers ``404`` and ``DELETE /`` answers ``405``, as the
 framework answers them.
+
+The scenarios of partial maintenance (:mod:`maintenance_core.coverage`) use the
+routes below ``/both``, the ``POST`` routes and ``/ws-payments``; a subject
+opts in to them: ``Subject(read_only=True)`` for :data:`READ_ONLY_SCENARIOS`
+(the guard reads the method: an app serving those routes passes them),
+``Subject(groups=True)`` for :data:`GROUP_SCENARIOS` (the adapter reports each
+route's groups in :attr:`~maintenance_core.decision.RouteInfo.groups`, from the
+framework's tags and the ``maintenance_group`` marker). A subject written
+before partial maintenance existed keeps its scenarios.
 
 The scenarios drive the app with hand-made ASGI messages (no HTTP client, no
 server, no test framework): a scenario is a coroutine function that raises
@@ -66,6 +89,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -76,17 +100,23 @@ import anyio.lowlevel
 from ._adapter_base import ASGIApp, Message, Scope
 from .backends.file import LocalFileBackend
 from .backends.memory import MemoryBackend
+from .coverage import Coverage
 from .exemptions import exempt_paths
 from .registry import BackendRegistry
-from .responses import DEFAULT_DETAIL
+from .responses import DEFAULT_DETAIL, READ_ONLY_DETAIL
+from .state import NOTICE_SCOPE_KEY, MaintenanceNotice, MaintenanceState
 
 __all__ = [
     "DEFAULT_BODY",
+    "GROUP_SCENARIOS",
+    "READ_ONLY_BODY",
+    "READ_ONLY_SCENARIOS",
     "SCENARIOS",
     "Response",
     "Scenario",
     "Subject",
     "assert_default_503",
+    "assert_read_only_503",
     "handshake",
     "request",
     "reset",
@@ -97,6 +127,9 @@ __all__ = [
 
 DEFAULT_BODY: dict[str, str] = {"detail": DEFAULT_DETAIL}
 """The body of the default maintenance response, decoded."""
+
+READ_ONLY_BODY: dict[str, str] = {"detail": READ_ONLY_DETAIL}
+"""The body of the maintenance response to a write during read-only maintenance, decoded."""
 
 _TEAM_SECRET = "conformance-team-secret-0123456789"
 _CALL_TIMEOUT = 10.0
@@ -237,6 +270,10 @@ async def handshake(app: ASGIApp, path: str, *, denial_extension: bool = True) -
     return sent
 
 
+def _utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, timezone.utc)
+
+
 # --- the subject and the scenarios ------------------------------------------------------------
 
 
@@ -257,6 +294,13 @@ class Subject:
             object of the framework that a ``response_handler`` may return.
         schema_path: a path of the framework's own documentation that stays
             reachable during maintenance, if it serves one.
+        read_only: the app serves the routes of the read-only scenarios
+            (``/items`` with every method, ``POST /open`` and ``POST /closed``):
+            :func:`scenarios_for` includes :data:`READ_ONLY_SCENARIOS`.
+        groups: the adapter reports route groups and the app serves the routes
+            of the group scenarios (``/payments``, ``/search``,
+            ``/ws-payments``, and those of ``read_only``): :func:`scenarios_for`
+            includes :data:`GROUP_SCENARIOS`.
     """
 
     name: str
@@ -266,6 +310,8 @@ class Subject:
     request_type: type
     json_response: Callable[[dict[str, Any], int, dict[str, str]], Any]
     schema_path: str | None = field(default=None)
+    read_only: bool = field(default=False)
+    groups: bool = field(default=False)
 
 
 Scenario = Callable[[Subject], Awaitable[None]]
@@ -294,6 +340,15 @@ def assert_default_503(response: Response) -> None:
     assert response.json() == DEFAULT_BODY, response
     assert response.headers.get("retry-after") == "3600", response
     assert response.headers.get("content-type") == "application/json", response
+
+
+def assert_read_only_503(response: Response, retry_after: str = "3600") -> None:
+    """The read-only maintenance response: 503, the read-only JSON detail, ``Retry-After``."""
+    assert response.status == 503, response
+    assert response.json() == READ_ONLY_BODY, response
+    assert response.headers.get("retry-after") == retry_after, response
+    assert response.headers.get("content-type") == "application/json", response
+    assert response.headers.get("cache-control") == "no-store", response
 
 
 async def _eventually(
@@ -578,6 +633,250 @@ async def forced_off_websocket_is_accepted(subject: Subject) -> None:
     assert {"type": "websocket.send", "text": "hello"}.items() <= sent[1].items(), sent
 
 
+# partial maintenance: read-only
+
+_SAFE = ("GET", "HEAD", "OPTIONS")
+_UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+_READ_ONLY = Coverage(read_only=True)
+_PAYMENTS = frozenset({"payments"})
+
+
+async def _state_backend(state: MaintenanceState) -> MemoryBackend:
+    backend = MemoryBackend()
+    await backend.set_state(state)
+    return backend
+
+
+def _assert_served(response: Response, method: str, message: str) -> None:
+    """The app's own answer to a request that maintenance let through (the body of a
+    ``HEAD`` answer is the server's to drop)."""
+    assert response.status in ((200, 204) if method == "OPTIONS" else (200,)), (method, response)
+    if method not in ("HEAD", "OPTIONS"):
+        assert response.json() == {"message": message}, (method, response)
+
+
+async def _assert_reads_served_writes_refused(
+    app: ASGIApp, path: str, message: str, retry_after: str = "3600"
+) -> None:
+    for method in _SAFE:
+        _assert_served(await request(app, method, path), method, message)
+    for method in _UNSAFE:
+        assert_read_only_503(await request(app, method, path), retry_after)
+
+
+async def read_only_serves_reads_and_refuses_writes(subject: Subject) -> None:
+    """Read-only maintenance: ``GET``, ``HEAD`` and ``OPTIONS`` reach the app; ``POST``,
+    ``PUT``, ``PATCH`` and ``DELETE`` get the 503 with the read-only detail."""
+    full = subject.build(enable_maintenance=True)
+    for method in (*_SAFE, *_UNSAFE):  # every method is routed: whole-site maintenance refuses it
+        refused = await request(full, method, "/items")
+        assert refused.status == 503, (method, refused)
+    app = subject.build(backend=await _state_backend(MaintenanceState(True, read_only=True)))
+    await _assert_reads_served_writes_refused(app, "/items", "items")
+    response = await request(app, "HEAD", "/both")
+    assert response.status == 200, response
+    assert (await request(app, "GET", "/")).status == 200
+    # A request no route serves keeps the framework's answer.
+    assert (await request(app, "POST", "/no/such/route")).status == 404
+    assert (await request(app, "DELETE", "/")).status == 405
+
+
+async def read_only_keeps_the_markers(subject: Subject) -> None:
+    """Read-only maintenance: a route forced off accepts writes; a route forced on refuses
+    reads too, with the default (closed, not read-only) response."""
+    app = subject.build(backend=await _state_backend(MaintenanceState(True, read_only=True)))
+    response = await request(app, "POST", "/open")
+    assert response.status == 200, response
+    assert response.json() == {"message": "open"}
+    assert_default_503(await request(app, "GET", "/closed"))
+    assert_default_503(await request(app, "POST", "/closed"))
+
+
+async def read_only_refuses_websocket_handshakes(subject: Subject) -> None:
+    """A websocket can write: read-only maintenance refuses its handshake (503 with the
+    read-only detail, or close code 1013); one forced off is accepted."""
+    backend = await _state_backend(MaintenanceState(True, read_only=True))
+    app = subject.build(backend=backend)
+    sent = await handshake(app, "/ws")
+    assert [message["type"] for message in sent] == [
+        "websocket.http.response.start",
+        "websocket.http.response.body",
+    ], sent
+    assert sent[0]["status"] == 503
+    assert (b"retry-after", b"3600") in [tuple(header) for header in sent[0]["headers"]]
+    assert json.loads(sent[1]["body"]) == READ_ONLY_BODY
+    closed = await handshake(app, "/ws", denial_extension=False)
+    assert closed == [{"type": "websocket.close", "code": 1013, "reason": ""}], closed
+    accepted = await handshake(app, "/ws-open")
+    assert accepted[0]["type"] == "websocket.accept", accepted
+
+
+async def read_only_stored_with_set_maintenance_mode(subject: Subject) -> None:
+    """``set_maintenance_mode(True, read_only=True)`` stores read-only maintenance in the
+    app's backend (a file here); a ``Retry-After`` stored with it is sent."""
+    with tempfile.TemporaryDirectory() as directory:
+        state = Path(directory) / "state.txt"
+        backend = LocalFileBackend(state)
+        app = subject.build(backend=backend)
+        assert (await request(app, "POST", "/items")).status == 200
+        await subject.registry.set_maintenance_mode(True, read_only=True)
+        assert json.loads(state.read_text()) == {"on": True, "read_only": True}
+        await _assert_reads_served_writes_refused(app, "/items", "items")
+        await subject.registry.set_maintenance_state(
+            MaintenanceState(True, retry_after=600, read_only=True)
+        )
+        assert_read_only_503(await request(app, "PATCH", "/items"), "600")
+        await subject.registry.set_maintenance_mode(False)
+        assert (await request(app, "POST", "/items")).status == 200
+
+
+async def read_only_override_and_its_union_with_a_full_one(subject: Subject) -> None:
+    """``maintenance_mode_on(read_only=True)`` holds read-only maintenance; a whole-site
+    block held inside it closes reads too, until it leaves."""
+    backend = MemoryBackend(False)
+    app = subject.build(backend=backend)
+    async with subject.registry.maintenance_mode_on(backend=backend, read_only=True):
+        await _assert_reads_served_writes_refused(app, "/items", "items")
+        async with subject.registry.maintenance_mode_on(backend=backend):
+            assert_default_503(await request(app, "GET", "/items"))
+            assert_default_503(await request(app, "POST", "/items"))
+        assert (await request(app, "GET", "/items")).status == 200
+        assert_read_only_503(await request(app, "POST", "/items"))
+    assert (await request(app, "POST", "/items")).status == 200
+
+
+async def read_only_asks_exemptions_only_about_writes(subject: Subject) -> None:
+    """The exempt handler and the bypass secret count for writes; a read is served without
+    asking the exempt handler."""
+    seen: list[str] = []
+
+    def exempt(request_object: Any) -> bool:
+        seen.append(request_object.scope["method"])
+        return bool(request_object.headers.get("x-team") == "yes")
+
+    backend = await _state_backend(MaintenanceState(True, read_only=True))
+    app = subject.build(backend=backend, exempt_handler=exempt, bypass_secret=_TEAM_SECRET)
+    assert (await request(app, "GET", "/items")).status == 200
+    assert seen == [], "the exempt handler is not asked about a read"
+    assert (await request(app, "POST", "/items", {"x-team": "yes"})).status == 200
+    assert_read_only_503(await request(app, "POST", "/items"))
+    secret = {"x-maintenance-bypass": _TEAM_SECRET}
+    assert (await request(app, "DELETE", "/items", secret)).status == 200
+    assert seen == ["POST", "POST"], seen
+
+
+async def read_only_response_handler_gets_the_coverage(subject: Subject) -> None:
+    """A ``response_handler`` finds the read-only coverage in the notice in the scope
+    (and the whole site for a route forced on)."""
+    notices: list[MaintenanceNotice] = []
+
+    def build_response(request_object: Any) -> Any:
+        notice = request_object.scope[NOTICE_SCOPE_KEY]
+        notices.append(notice)
+        body = {"read_only": "yes" if notice.coverage.read_only else "no"}
+        return subject.json_response(body, 503, {"Retry-After": str(notice.retry_after)})
+
+    state = MaintenanceState(True, retry_after=120, read_only=True)
+    app = subject.build(backend=await _state_backend(state), response_handler=build_response)
+    assert (await request(app, "GET", "/items")).status == 200
+    response = await request(app, "PUT", "/items")
+    assert response.status == 503, response
+    assert response.json() == {"read_only": "yes"}
+    assert response.headers.get("retry-after") == "120", response
+    closed = await request(app, "GET", "/closed")
+    assert closed.json() == {"read_only": "no"}, closed
+    assert [notice.coverage for notice in notices] == [_READ_ONLY, Coverage()], notices
+
+
+# partial maintenance: route groups
+
+
+async def groups_refuse_only_their_routes(subject: Subject) -> None:
+    """Maintenance limited to groups refuses the routes in them (tags or marker), every
+    method; the other routes are served, and a route forced on stays closed."""
+    backend = await _state_backend(MaintenanceState(True, groups=_PAYMENTS))
+    app = subject.build(backend=backend)
+    assert_default_503(await request(app, "GET", "/payments"))
+    assert_default_503(await request(app, "POST", "/payments"))
+    for method, path, message in (
+        ("GET", "/", "ok"),
+        ("GET", "/search", "search"),
+        ("POST", "/search", "search"),
+        ("POST", "/items", "items"),
+    ):
+        _assert_served(await request(app, method, path), method, message)
+    assert_default_503(await request(app, "GET", "/closed"))
+
+    await backend.set_state(MaintenanceState(True, groups=frozenset({"search"})))
+    assert_default_503(await request(app, "GET", "/search"))
+    _assert_served(await request(app, "GET", "/payments"), "GET", "payments")
+
+    await backend.set_state(MaintenanceState(True, groups=frozenset({"search", "payments"})))
+    assert_default_503(await request(app, "POST", "/search"))
+    assert_default_503(await request(app, "POST", "/payments"))
+    _assert_served(await request(app, "POST", "/items"), "POST", "items")
+
+    await backend.set_state(MaintenanceState(True, groups=frozenset({"nobody"})))
+    _assert_served(await request(app, "POST", "/payments"), "POST", "payments")
+
+
+async def read_only_for_a_group(subject: Subject) -> None:
+    """Read-only and groups combine: writes to the group's routes are refused, reads to
+    them and every request elsewhere are served."""
+    state = MaintenanceState(True, read_only=True, groups=_PAYMENTS)
+    app = subject.build(backend=await _state_backend(state))
+    assert_read_only_503(await request(app, "POST", "/payments"))
+    _assert_served(await request(app, "GET", "/payments"), "GET", "payments")
+    _assert_served(await request(app, "POST", "/items"), "POST", "items")
+    _assert_served(await request(app, "POST", "/search"), "POST", "search")
+    assert_default_503(await request(app, "GET", "/closed"))
+
+
+async def groups_cover_websockets_in_the_group(subject: Subject) -> None:
+    """A websocket handler in a group is refused by that group's maintenance (read-only
+    too: a handshake is unsafe); the others are accepted."""
+    backend = await _state_backend(MaintenanceState(True, groups=_PAYMENTS))
+    app = subject.build(backend=backend)
+    refused = await handshake(app, "/ws-payments")
+    assert refused[0]["type"] == "websocket.http.response.start", refused
+    assert refused[0]["status"] == 503
+    assert json.loads(refused[1]["body"]) == DEFAULT_BODY
+    accepted = await handshake(app, "/ws")
+    assert accepted[0]["type"] == "websocket.accept", accepted
+
+    await backend.set_state(MaintenanceState(True, read_only=True, groups=_PAYMENTS))
+    refused = await handshake(app, "/ws-payments")
+    assert refused[0]["status"] == 503, refused
+    assert json.loads(refused[1]["body"]) == READ_ONLY_BODY
+    assert (await handshake(app, "/ws"))[0]["type"] == "websocket.accept"
+
+
+async def groups_through_an_override_with_the_bypass(subject: Subject) -> None:
+    """``maintenance_mode_on(groups=[...])`` limits the held maintenance to the groups;
+    the bypass secret lets the team through as for whole-site maintenance."""
+    backend = MemoryBackend(False)
+    app = subject.build(backend=backend, bypass_secret=_TEAM_SECRET)
+    async with subject.registry.maintenance_mode_on(backend=backend, groups=["payments"]):
+        assert_default_503(await request(app, "POST", "/payments"))
+        secret = {"x-maintenance-bypass": _TEAM_SECRET}
+        assert (await request(app, "POST", "/payments", secret)).status == 200
+        assert (await request(app, "GET", "/")).status == 200
+    assert (await request(app, "POST", "/payments")).status == 200
+
+
+async def a_window_limited_to_a_group_counts_down(subject: Subject) -> None:
+    """A window limited to a group: its routes get ``Retry-After`` counting down to the
+    end, the others are served."""
+    end = time.time() + 3600
+    window = MaintenanceState.scheduled(end=_utc(end)).with_coverage(Coverage(groups=_PAYMENTS))
+    app = subject.build(backend=await _state_backend(window))
+    response = await request(app, "GET", "/payments")
+    assert response.status == 503, response
+    assert response.json() == DEFAULT_BODY
+    assert 3590 <= int(response.headers["retry-after"]) <= 3600, response
+    assert (await request(app, "GET", "/")).status == 200
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     env_var_on_gives_the_default_503,
     env_var_off_lets_requests_through,
@@ -604,17 +903,54 @@ SCENARIOS: tuple[Scenario, ...] = (
     websocket_refused_with_a_503_denial_response,
     websocket_closed_with_1013_without_the_denial_extension,
     forced_off_websocket_is_accepted,
+    read_only_serves_reads_and_refuses_writes,
+    read_only_keeps_the_markers,
+    read_only_refuses_websocket_handshakes,
+    read_only_stored_with_set_maintenance_mode,
+    read_only_override_and_its_union_with_a_full_one,
+    read_only_asks_exemptions_only_about_writes,
+    read_only_response_handler_gets_the_coverage,
+    groups_refuse_only_their_routes,
+    read_only_for_a_group,
+    groups_cover_websockets_in_the_group,
+    groups_through_an_override_with_the_bypass,
+    a_window_limited_to_a_group_counts_down,
 )
 """Every conformance scenario, in a stable order."""
 
+READ_ONLY_SCENARIOS: tuple[Scenario, ...] = (
+    read_only_serves_reads_and_refuses_writes,
+    read_only_keeps_the_markers,
+    read_only_refuses_websocket_handshakes,
+    read_only_stored_with_set_maintenance_mode,
+    read_only_override_and_its_union_with_a_full_one,
+    read_only_asks_exemptions_only_about_writes,
+    read_only_response_handler_gets_the_coverage,
+)
+"""The scenarios of read-only maintenance (whole site): the adapter reports the method."""
+
+GROUP_SCENARIOS: tuple[Scenario, ...] = (
+    groups_refuse_only_their_routes,
+    read_only_for_a_group,
+    groups_cover_websockets_in_the_group,
+    groups_through_an_override_with_the_bypass,
+    a_window_limited_to_a_group_counts_down,
+)
+"""The scenarios of maintenance limited to route groups: the adapter reports the groups
+of a route (its tags and the ``maintenance_group`` marker)."""
+
 
 def scenarios_for(subject: Subject) -> tuple[Scenario, ...]:
-    """The scenarios that apply to *subject* (the schema one only if it serves a schema)."""
-    return tuple(
-        scenario
-        for scenario in SCENARIOS
-        if scenario is not the_frameworks_schema_stays_reachable or subject.schema_path
-    )
+    """The scenarios that apply to *subject*: the schema one only if it serves a schema,
+    those of partial maintenance only if it opts in (``read_only``, ``groups``)."""
+    left_out: set[Scenario] = set()
+    if not subject.schema_path:
+        left_out.add(the_frameworks_schema_stays_reachable)
+    if not subject.read_only:
+        left_out.update(READ_ONLY_SCENARIOS)
+    if not subject.groups:
+        left_out.update(GROUP_SCENARIOS)
+    return tuple(scenario for scenario in SCENARIOS if scenario not in left_out)
 
 
 def scenario_id(scenario: Scenario) -> str:

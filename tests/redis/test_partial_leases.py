@@ -280,3 +280,22 @@ async def test_a_lease_whose_renewal_stopped_stops_counting_elsewhere(
             what="the unrenewed read-only lease expired",
         )
         assert await raw.zcard(LEASES_ON) == 1
+
+
+async def test_the_largest_coverages_travel_whole_and_two_of_them_fit_in_a_read(
+    make_backend: BackendFactory, raw: aioredis.Redis, redis_url: str
+) -> None:
+    # As many groups as a coverage may name, each as long as allowed, in 4-byte UTF-8.
+    def largest(tag: str) -> Coverage:
+        names = {f"{tag}{i:02d}" + "\N{GRINNING FACE}" * 97 for i in range(64)}
+        assert all(len(name) == 100 for name in names)
+        return Coverage(read_only=True, groups=frozenset(names))
+
+    first, second = largest("a"), largest("b")
+    one, two, observer = await _fleet(make_backend, raw, redis_url, 3)
+    async with _hold(first, one), _hold(second, two):
+        members = await raw.zrange(LEASES_ON, 0, -1)
+        assert len(members) == 2
+        assert all(20_000 < len(member) < 32 * 1024 for member in members)
+        await _settle(first.union(second), one, two, observer, what="the union, every group")
+    await _settle(None, one, two, observer)

@@ -81,3 +81,24 @@ async def test_read_only_maintenance_reaches_every_uvicorn_instance(
         async with fm.maintenance_mode_on(backend=operator, read_only=True):
             await _follow(http, fleet, READ_ONLY, "a read-only lease: writes refused everywhere")
         await _follow(http, fleet, OFF, "the lease released")
+
+
+async def test_maintenance_of_a_route_group_reaches_every_uvicorn_instance(
+    fleet: list[str], make_backend: BackendFactory, redis_url: str
+) -> None:
+    operator = make_backend(url=redis_url, key=KEY)
+    async with httpx.AsyncClient(timeout=10) as http:
+        await _follow(http, fleet, OFF, "all off to begin with")
+
+        await fm.set_maintenance_mode(True, backend=operator, groups=["payments"], read_only=True)
+        await _follow(http, fleet, READ_ONLY_PAYMENTS, "stored: writes to payments refused")
+        await fm.set_maintenance_mode(False, backend=operator)
+        await _follow(http, fleet, OFF, "stored off")
+
+        async with fm.maintenance_mode_on(backend=operator, groups=["payments"], read_only=True):
+            await _follow(http, fleet, READ_ONLY_PAYMENTS, "a lease: writes to payments refused")
+            # A second lease on the same group, not read-only: reads refused there too.
+            async with fm.maintenance_mode_on(backend=operator, groups=["payments"]):
+                await _follow(http, fleet, PAYMENTS, "both leases: payments refused")
+            await _follow(http, fleet, READ_ONLY_PAYMENTS, "the second lease released")
+        await _follow(http, fleet, OFF, "every lease released")

@@ -17,14 +17,19 @@ The command has three subcommands, ``status``, ``on`` and ``off``. Each acts on
 
 ``on`` also takes a window (``--start``/``--end`` or ``--for``), a bypass
 secret (``--secret``, stored only as a slow salted hash, or ``--with-secret``
-to generate one) and ``--retry``. ``status`` prints the window, a stored secret
-and the overrides held fleet-wide when there are any; ``--json`` prints them
-as one JSON object and ``--exit-code`` makes the exit code tell whether
-maintenance is on.
+to generate one), ``--retry``, and what maintenance covers: ``--read-only``
+(only unsafe requests get the maintenance response) and ``--group NAME``,
+repeatable (only the routes of those groups get it). ``status`` prints the
+window, partial maintenance, a stored secret and the overrides held fleet-wide
+when there are any; ``--json`` prints them as one JSON object and
+``--exit-code`` makes the exit code tell whether maintenance is on.
 
 Every option that takes a value can also come from an environment variable
 named after the adapter (``FASTAPI_MAINTENANCE_BACKEND``,
 ``FASTAPI_MAINTENANCE_SECRET``...); the command line wins over the environment.
+The exceptions are ``--wait`` and ``--group``, and the flags (``--json``,
+``--exit-code``, ``--with-secret``, ``--read-only``): a forgotten ``export``
+never narrows what ``on`` switches on, nor changes what a script reads.
 
 Only this module needs typer and rich (the ``cli`` extra); the rest of
 maintenance-core does not import them, and neither does this module import a
@@ -63,6 +68,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
 
 from .backends.base import StateBackend
 from .bypass import hash_secret
+from .coverage import WHOLE_SITE, Coverage, normalize_groups
 from .drain import DrainResult, InstanceStatus, list_instances, supports_fleet, wait_drained
 from .errors import MaintenanceError
 from .middleware import MaintenanceGuard
@@ -82,6 +88,7 @@ __all__ = [
     "load_app",
     "make_backend",
     "parse_duration",
+    "requested_coverage",
     "requested_state",
     "run",
     "status_data",
@@ -366,19 +373,46 @@ def parse_duration(text: str) -> timedelta:
         raise CliError(f"--for {text!r} is too long: the window would end after 9999.") from None
 
 
+def requested_coverage(read_only: bool = False, groups: Sequence[str] | None = None) -> Coverage:
+    """What ``on --read-only`` and ``on --group NAME...`` ask maintenance to cover.
+
+    Raises:
+        CliError: for a group name that is empty, too long or has control
+            characters, or too many groups. The message gives the position of
+            the ``--group`` option, never the name.
+    """
+    try:
+        names = normalize_groups(list(groups or ()))
+    except ValueError as exc:
+        reason = str(exc)
+        raise CliError(f"--group: {reason[:1].lower()}{reason[1:]}") from None
+    if not read_only and not names:
+        return WHOLE_SITE
+    return Coverage(read_only, names)
+
+
 def requested_state(
     start: str | None = None,
     end: str | None = None,
     duration: str | None = None,
     secret: str | None = None,
+    *,
+    coverage: Coverage = WHOLE_SITE,
 ) -> MaintenanceState:
-    """The state ``on`` stores for its options (window, secret), validated.
+    """The state ``on`` stores for its options (window, secret, what it covers), validated.
 
     Raises:
         CliError: for ``--end`` together with ``--for``.
         InvalidWindowError: for bad bounds (naive, malformed, end past or not after start).
         InvalidBypassSecretError: for a weak secret.
     """
+    state = _requested_window_and_secret(start, end, duration, secret)
+    return state if coverage.whole_site else state.with_coverage(coverage)
+
+
+def _requested_window_and_secret(
+    start: str | None, end: str | None, duration: str | None, secret: str | None
+) -> MaintenanceState:
     if end is not None and duration is not None:
         raise CliError("Give either --end or --for, not both.")
     window_end: datetime | str | None = end
@@ -447,10 +481,13 @@ def _span(seconds: float) -> str:
 def details_lines(
     state: MaintenanceState, backend: StateBackend, now: float | None = None
 ) -> list[str]:
-    """What ``status`` prints under the status line: the window, a stored bypass
+    """What ``status`` prints under the status line: partial maintenance (what it
+    covers: ``Mode: read-only, groups: payments``), the window, a stored bypass
     secret (never the secret, only that one is set) and fleet-wide overrides."""
     current = time.time() if now is None else now
     lines: list[str] = []
+    if state.on and not state.coverage.whole_site:
+        lines.append(f"Mode: {state.coverage.describe()}")
     if state.on and (state.start is not None or state.end is not None):
         start, end = state.start, state.end
         if start is not None and current < start.timestamp():
@@ -507,7 +544,8 @@ def status_data(
     ``fixed_by_app`` is ``true``/``false`` when the app named by ``--app``
     fixes the state with ``enable_maintenance``, else ``null``. ``instances``
     lists the live instances of a fleet (Redis) and the state each serves, else
-    ``null``.
+    ``null``. ``read_only`` and ``groups`` (sorted) are what the stored state
+    covers while it is on: ``false`` and ``[]`` for the whole site.
     """
     current = time.time() if now is None else now
     window: dict[str, Any] | None = None
@@ -539,6 +577,8 @@ def status_data(
             }
             for i in instances
         ],
+        "read_only": state.read_only,
+        "groups": sorted(state.groups),
     }
 
 
@@ -1007,12 +1047,35 @@ def build_cli(
             min=0,
         ),
     ]
+    ReadOnlyOption = Annotated[
+        bool,
+        typer.Option(
+            "--read-only",
+            help="Read-only maintenance: only unsafe requests (anything but GET, HEAD and "
+            "OPTIONS, and websocket handshakes) get the maintenance response; reads "
+            "proceed. With --group: read-only for those groups.",
+        ),
+    ]
+    GroupOption = Annotated[
+        list[str] | None,
+        typer.Option(
+            "--group",
+            metavar="NAME",
+            help="Limit maintenance to the routes of this group (their OpenAPI tags and "
+            "maintenance_group() names, case-sensitive); repeat it for more groups. The "
+            "other routes proceed.",
+            show_default=False,
+        ),
+    ]
+    # off takes neither: given anyway, they get a clear error instead of "no such option".
+    OffReadOnlyOption = Annotated[bool, typer.Option("--read-only", hidden=True)]
+    OffGroupOption = Annotated[list[str] | None, typer.Option("--group", hidden=True)]
     JsonOption = Annotated[
         bool,
         typer.Option(
             "--json",
             help="Print one JSON object: maintenance, on_now, window, secret_stored, "
-            "overrides, retry_after, backend, fixed_by_app.",
+            "overrides, retry_after, backend, fixed_by_app, instances, read_only, groups.",
         ),
     ]
     ExitCodeOption = Annotated[
@@ -1056,9 +1119,16 @@ def build_cli(
         with_secret: WithSecretOption = False,
         retry: RetryOption = None,
         wait: WaitOption = None,
+        read_only: ReadOnlyOption = False,
+        group: GroupOption = None,
     ) -> None:
-        """Turn maintenance mode on, now or for a window (writable backends: file, redis)."""
+        """Turn maintenance mode on, now or for a window, for the whole site or in part
+        (--read-only, --group) (writable backends: file, redis)."""
         where = _where(backend, var_name, file_path, redis_url, app_path, app_dir)
+        try:
+            coverage = requested_coverage(read_only, group)
+        except CliError as exc:
+            fail(str(exc))
         generated: str | None = None
         if with_secret:
             if secret is not None and _source(ctx, "secret") != "ENVIRONMENT":
@@ -1068,7 +1138,8 @@ def build_cli(
 
         def new_state() -> MaintenanceState:
             given = _read_secret() if chosen == "-" else chosen
-            return requested_state(start, end, duration, given).with_retry_after(retry)
+            state = requested_state(start, end, duration, given, coverage=coverage)
+            return state.with_retry_after(retry)
 
         execute(ctx, where, new_state, shown_secret=generated, wait=wait)
 
@@ -1081,8 +1152,16 @@ def build_cli(
         redis_url: RedisUrlOption = None,
         app_path: CommandAppOption = None,
         app_dir: CommandAppDirOption = None,
+        read_only: OffReadOnlyOption = False,
+        group: OffGroupOption = None,
     ) -> None:
         """Turn maintenance mode off, ending any window and secret (file, redis)."""
+        if read_only or group is not None:
+            given = "--read-only" if read_only else "--group"
+            fail(
+                f"{given} limits maintenance that is on: off turns maintenance off for "
+                "every request (to narrow it instead, run on again with the options wanted)."
+            )
         where = _where(backend, var_name, file_path, redis_url, app_path, app_dir)
         execute(ctx, where, lambda: OFF)
 
@@ -1113,7 +1192,11 @@ def _examples(prog: str, bound: bool) -> dict[str, str]:
     if bound:
         lines = {
             "status": [f"{prog} status", f"{prog} status --json"],
-            "on": [f"{prog} on --for 30m --with-secret", f"{prog} on --secret -"],
+            "on": [
+                f"{prog} on --for 30m --with-secret",
+                f"{prog} on --secret -",
+                f"{prog} on --read-only --group payments",
+            ],
             "off": [f"{prog} off"],
         }
     else:
@@ -1127,6 +1210,8 @@ def _examples(prog: str, bound: bool) -> dict[str, str]:
                 f"{prog} --app main:app on --for 30m --with-secret",
                 f"{prog} on --file-path state.txt --start 2026-11-21T22:00Z --for 1h",
                 f"{prog} on --backend redis --secret -",
+                f"{prog} on --backend redis --read-only --wait",
+                f"{prog} --app main:app on --group payments --group search --for 1h",
             ],
             "off": [f"{prog} --app main:app off", f"{prog} off --backend redis"],
         }

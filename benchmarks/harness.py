@@ -217,8 +217,17 @@ def e2e_table(data: dict[str, Any]) -> list[str]:
             f"| {row['server']} | {row['variant']} | {row['median']:,.0f} | {rounds} | "
             f"{row['busy']:.0%} | {reference} | {ratio} | {ratios} | {cpu_ratio} |"
         )
-    errors = sum(run["socket_errors"] for run in data["runs"])
-    rows += ["", f"wrk socket errors over all runs: {errors}."]
+    runs = data["runs"]
+    errors = sum(run["socket_errors"] for run in runs)
+    threshold = data["settings"]["busy_threshold"]
+    repeated = sum(run["attempts"] > 1 for run in runs)
+    still = sum(run["busy"] < threshold for run in runs)
+    rows += [
+        "",
+        f"Runs repeated because the server was busy less than {threshold:.0%} of the time: "
+        f"{repeated} of {len(runs)}; still below after that: {still}. "
+        f"wrk socket errors over all runs: {errors}.",
+    ]
     return rows
 
 

@@ -41,11 +41,14 @@ ASGIApp = Callable[[Message, Callable[[], Awaitable[Message]], Callable[[Message
 
 @dataclass(frozen=True)
 class Case:
-    """One benchmark: an app shape and variant, the request, the status it must get."""
+    """One benchmark: an app shape and variant, the request, the status it must get,
+    and the case it is compared with in the results."""
 
     name: str
     module: str  # in benchmarks.apps
     variant: str
+    what: str
+    reference: str | None = None
     path: str = "/"
     headers: tuple[tuple[bytes, bytes], ...] = ()
     status: int = 200
@@ -53,21 +56,46 @@ class Case:
 
 def _framework_cases(framework: str) -> list[Case]:
     one, large = f"{framework}_app", f"{framework}_large"
+    bare, large_bare = f"{framework} bare", f"{framework} large bare"
     return [
-        Case(f"{framework} bare", one, "bare"),
-        Case(f"{framework} off", one, "off"),
-        Case(f"{framework} on", one, "on", status=503),
-        Case(f"{framework} bypass", one, "bypass", headers=(BYPASS_HEADER,)),
-        Case(f"{framework} redis", one, "redis"),
-        Case(f"{framework} large bare", large, "bare", path=LARGE_PATH),
-        Case(f"{framework} large off", large, "off", path=LARGE_PATH),
+        Case(bare, one, "bare", "no middleware: the reference"),
+        Case(f"{framework} off", one, "off", "env backend, maintenance off", bare),
+        Case(
+            f"{framework} on", one, "on", "env backend, maintenance on: the 503", bare, status=503
+        ),
+        Case(
+            f"{framework} bypass",
+            one,
+            "bypass",
+            "maintenance on, valid X-Maintenance-Bypass header: passes",
+            bare,
+            headers=(BYPASS_HEADER,),
+        ),
+        Case(
+            f"{framework} redis",
+            one,
+            "redis",
+            "RedisBackend on redis-server, maintenance off",
+            bare,
+        ),
+        Case(large_bare, large, "bare", "1,000 routes in routers, no middleware", path=LARGE_PATH),
+        Case(
+            f"{framework} large off",
+            large,
+            "off",
+            "1,000 routes, one forced on, maintenance off",
+            large_bare,
+            path=LARGE_PATH,
+        ),
     ]
 
 
 CASES = [
     *_framework_cases("fastapi"),
     *_framework_cases("litestar"),
-    Case("raw 503", "raw503", "bare", status=503),
+    Case(
+        "raw 503", "raw503", "bare", "raw ASGI app sending the same 503 (no framework)", status=503
+    ),
 ]
 V005_CASES = ("fastapi bare", "fastapi off", "fastapi on")  # what 0.0.5 can run too
 SUITES = {"ours": [case.name for case in CASES], "v005": list(V005_CASES)}

@@ -135,7 +135,8 @@ def _opt_groups(handler: BaseRouteHandler, reported: set[int]) -> frozenset[str]
 
 def _describe_layer(layer: object) -> str:
     if isinstance(layer, BaseRouteHandler):
-        return f"handler {layer}"
+        paths = getattr(layer, "paths", None) or ()
+        return f"handler {layer} ({', '.join(sorted(paths))})" if paths else f"handler {layer}"
     path = getattr(layer, "path", None)
     kind = type(layer).__name__
     return f"{kind} {path!r}" if isinstance(path, str) else kind

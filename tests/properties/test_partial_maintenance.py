@@ -425,11 +425,6 @@ def test_a_huge_list_of_distinct_groups_is_refused_without_echo() -> None:
     assert f"More than {MAX_GROUPS} groups" in str(error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in state.py (MaintenanceState.from_text): the text is stripped before the byte "
-    "order mark is, so a BOM followed by blanks hides the JSON form; '\\ufeff\\n1' reads",
-)
 def test_a_byte_order_mark_before_blank_lines_still_reads_the_json_form() -> None:
     state = MaintenanceState(True, read_only=True, groups=frozenset({"payments"}))
     assert MaintenanceState.from_text("\ufeff\n" + state.to_text() + "\n") == state

@@ -301,7 +301,7 @@ class MaintenanceState:
         Raises:
             InvalidStateValueError: for anything else.
         """
-        text = raw.strip().lstrip("\ufeff")  # a byte order mark left by an editor
+        text = raw.strip().lstrip("\ufeff").strip()  # a byte order mark left by an editor
         if not text.startswith("{"):
             return ON if parse_flag(text) else OFF
         try:

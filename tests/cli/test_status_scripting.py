@@ -23,6 +23,8 @@ KEYS = [
     "backend",
     "fixed_by_app",
     "instances",
+    "read_only",
+    "groups",
 ]
 
 
@@ -44,6 +46,8 @@ def test_json_of_an_off_state(tmp_path: Path) -> None:
         "backend": f"file: {state}",
         "fixed_by_app": None,
         "instances": None,  # a file backend has no fleet
+        "read_only": False,
+        "groups": [],
     }
 
 

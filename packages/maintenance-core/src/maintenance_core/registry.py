@@ -247,8 +247,10 @@ class BackendRegistry:
                 malformed bounds, an end before the start, or an end already past.
             ConfigurationError: for ``read_only``/``groups`` with ``value=False``,
                 or group names that are empty, too long or too many.
-            StateNotSupportedError: if the backend cannot store a window, or a
-                read-only or grouped state (the environment variable).
+            StateNotSupportedError: if the backend stores only on/off (a custom
+                0.0.5-style backend) and cannot store a window, or a read-only or
+                grouped state. The environment-variable backend, read-only at run
+                time, logs a warning and changes nothing, as for any state.
         """
         coverage = _coverage(value, read_only, groups)
         if start is None and end is None:

@@ -422,6 +422,7 @@ def test_public_api_is_exactly_the_documented_one() -> None:
             "force_maintenance_mode_on",
             "get_maintenance_mode",
             "maintenance_mode_off",
+            "maintenance_group",
             "maintenance_mode_on",
             "set_maintenance_mode",
         ]

@@ -46,7 +46,8 @@ def maintenance_page(
     """A ``response_handler`` that shows browsers an HTML maintenance page.
 
     Browsers (an ``Accept`` that prefers ``text/html``) get the page, every
-    other client the default JSON ``503``; both are prepared once, here. The
+    other client the default JSON ``503`` (the read-only detail during read-only
+    maintenance); both are prepared once, here. The
     arguments, and the errors for bad ones, are those of
     :class:`maintenance_core.page.MaintenancePage`: a page of your own
     (``template=`` or ``template_path=``, with ``$title``, ``$end``,

@@ -211,6 +211,19 @@ async def test_env_backend_sees_every_way_the_environment_changes(
     assert await backend.get_value() is False
 
 
+async def test_env_backend_first_read_under_a_replaced_environ_then_the_real_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A backend first read while os.environ is a plain mapping (a test's patch) reads
+    the real environment once it is back."""
+    monkeypatch.delenv("MAINT_UNDER_TEST", raising=False)
+    with mock.patch("os.environ", {"MAINT_UNDER_TEST": "0"}):
+        backend = EnvVarBackend(var_name="MAINT_UNDER_TEST")
+        assert await backend.get_value() is False
+    monkeypatch.setenv("MAINT_UNDER_TEST", "1")
+    assert await backend.get_value() is True
+
+
 async def test_env_backend_parses_each_distinct_value_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

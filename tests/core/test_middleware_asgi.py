@@ -815,3 +815,26 @@ async def test_overrides_on_one_app_do_not_affect_another() -> None:
     async with registry.maintenance_mode_on(backend_a):
         assert (await client_a.call()).status == 503
         assert (await client_b.call()).status == 200
+
+
+@pytest.mark.parametrize("wrapped", ["generic", "fastapi"])
+def test_servers_see_the_wrapped_app_as_asgi3(wrapped: str) -> None:
+    """uvicorn (and hypercorn) tell ASGI 3 apps by a coroutine function ``__call__``:
+    an app served as the middleware itself must not be taken for an ASGI 2 app."""
+    import uvicorn
+    from fastapi import FastAPI
+    from fastapi_maintenance import MaintenanceModeMiddleware
+    from maintenance_core import GenericAdapter, MaintenanceGuard, MaintenanceMiddleware
+
+    async def raw(scope: Any, receive: Any, send: Any) -> None:
+        return None
+
+    app: Any
+    if wrapped == "generic":
+        guard = MaintenanceGuard(adapter=GenericAdapter(), backend=MemoryBackend())
+        app = MaintenanceMiddleware(raw, guard)
+    else:
+        app = MaintenanceModeMiddleware(FastAPI(), backend=MemoryBackend())
+    config = uvicorn.Config(app, lifespan="off", log_config=None)
+    config.load()
+    assert config.interface == "asgi3"

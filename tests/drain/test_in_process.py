@@ -334,3 +334,42 @@ async def test_drain_zero_checks_without_waiting() -> None:
         assert held.drain_result is not None
         assert held.drain_result.drained
     assert await fastapi_maintenance.get_maintenance_mode(backend) is False
+
+
+@pytest.mark.parametrize("forced_on_route", [False, True])
+async def test_a_request_guarded_twice_on_one_backend_is_counted_once(
+    forced_on_route: bool,
+) -> None:
+    """A sub-app mounted in an app, both with the middleware on one backend: the
+    migration endpoint's drain does not wait for its own request."""
+    backend = MemoryBackend(False)
+    sub = FastAPI()
+    sub.add_middleware(MaintenanceModeMiddleware, backend=backend)
+    seen_running: list[int] = []
+
+    @sub.post("/migrate")
+    @force_maintenance_mode_off
+    async def migrate() -> dict[str, bool]:
+        seen_running.append(inflight_of(backend).running)
+        async with maintenance_mode_on(drain=2) as held:
+            assert held.drain_result is not None
+            return {"drained": held.drain_result.drained}
+
+    if forced_on_route:
+
+        @sub.get("/legacy")
+        @force_maintenance_mode_on
+        async def legacy() -> str:
+            return "legacy"
+
+    app = FastAPI()
+    app.add_middleware(MaintenanceModeMiddleware, backend=backend)
+    app.mount("/admin", sub)
+    with anyio.fail_after(10):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as http:
+            response = await http.post("/admin/migrate")
+    assert response.json() == {"drained": True}
+    assert seen_running == [1]
+    assert inflight_of(backend).running == 0

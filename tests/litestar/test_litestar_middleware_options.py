@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import pytest
-from litestar import Litestar, get
+from litestar import Litestar, Router, get
 from litestar.enums import ScopeType
 from litestar.testing import TestClient
 from litestar_maintenance import MaintenanceModeMiddleware, force_maintenance_mode_on
@@ -96,3 +97,34 @@ def test_scopes_are_honoured() -> None:
         "/internal/stats": 200,
         "/retired": 200,
     }
+
+
+def test_a_subclass_with_its_own_handle_is_called() -> None:
+    class HealthAware(MaintenanceModeMiddleware):
+        async def handle(self, scope: Any, receive: Any, send: Any, next_app: Any) -> None:
+            if dict(scope["headers"]).get(b"user-agent", b"").startswith(b"ELB-Health"):
+                await next_app(scope, receive, send)
+                return
+            await super().handle(scope, receive, send, next_app)
+
+    app = Litestar([guarded], middleware=[HealthAware(backend=MemoryBackend(True))])
+    with TestClient(app) as client:
+        assert client.get("/guarded").status_code == 503
+        checker = client.get("/guarded", headers={"user-agent": "ELB-HealthChecker/2.0"})
+        assert checker.status_code == 200
+
+
+def test_middleware_on_a_router_guards_the_backend_it_was_given() -> None:
+    """Litestar deep-copies a Router with its middleware: the copy must still switch
+    with the backend the app was built with."""
+    backend = MemoryBackend(False)
+    router = Router(
+        "/r", route_handlers=[guarded], middleware=[MaintenanceModeMiddleware(backend=backend)]
+    )
+    nested = Router("/outer", route_handlers=[router])
+    app = Litestar([router, nested])
+    with TestClient(app) as client:
+        assert client.get("/r/guarded").status_code == 200
+        anyio.run(backend.set_value, True)  # a memory backend belongs to no loop
+        assert client.get("/r/guarded").status_code == 503
+        assert client.get("/outer/r/guarded").status_code == 503

@@ -91,18 +91,26 @@ class MaintenanceModeMiddleware(ASGIMiddleware):
         The guard already passes every scope but ``http`` and ``websocket`` through
         untouched, so unless this middleware is told to skip some requests (with
         ``scopes`` lacking one of those, ``exclude_path_pattern``,
-        ``exclude_opt_key`` or ``should_bypass_for_scope``), it is the core's pure
-        ASGI middleware around *app*: one call per request, without the generic
-        checks of :class:`~litestar.middleware.ASGIMiddleware`.
+        ``exclude_opt_key`` or ``should_bypass_for_scope``) or a subclass has its
+        own :meth:`handle`, it is the core's pure ASGI middleware around *app*:
+        one call per request, without the generic checks of
+        :class:`~litestar.middleware.ASGIMiddleware`.
         """
         if (
-            self.exclude_path_pattern
+            type(self).handle is not MaintenanceModeMiddleware.handle  # a subclass's own
+            or self.exclude_path_pattern
             or self.exclude_opt_key
             or getattr(self, "should_bypass_for_scope", None) is not None  # Litestar >= 2.16
             or not set(self.scopes) >= _GUARDED_SCOPES
         ):
             return super().__call__(app)
         return MaintenanceMiddleware(app, self.guard)  # type: ignore[arg-type, return-value]
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> MaintenanceModeMiddleware:
+        # Litestar deep-copies a Router, with its middleware, when it is registered: a
+        # copy would guard a copy of the backend, which nobody switches, and its own
+        # in-flight count, which no drain sees. Every layer shares this one.
+        return self
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         await self.guard.handle(scope, receive, send, next_app)  # type: ignore[arg-type]

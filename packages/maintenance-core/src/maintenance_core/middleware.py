@@ -231,6 +231,11 @@ class MaintenanceGuard:
                 # from before the switch, and does not count it: decide again.
                 await self.handle(scope, receive, send, app)
                 return
+            if scope.get(ADMITTED_SCOPE_KEY) is epoch:
+                # An outer guard on the same backend (an app mounted in another) has
+                # counted it already: counted twice, a drain inside it would wait for it.
+                await app(scope, receive, send)
+                return
             epoch.running += 1
             scope[ADMITTED_SCOPE_KEY] = epoch  # a drain started inside it does not wait for it
             try:
@@ -435,6 +440,7 @@ class MaintenanceMiddleware:
         self.app = app
         self.guard = guard
 
-    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        # The guard's coroutine itself, not one awaiting it: one frame less per request.
-        return self.guard.handle(scope, receive, send, self.app)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # A coroutine function, not a function returning the guard's coroutine: servers
+        # tell ASGI 3 apps by it (uvicorn, hypercorn), and would call the app as ASGI 2.
+        await self.guard.handle(scope, receive, send, self.app)

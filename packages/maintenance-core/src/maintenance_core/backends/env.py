@@ -17,11 +17,11 @@ __all__ = ["EnvVarBackend"]
 _UNREAD = object()
 
 
-def _encoded_key(name: str) -> object:
-    """*name* as os.environ stores its keys (bytes on POSIX)."""
+def _encoded_key(environ: object, name: str) -> object:
+    """*name* as *environ* (an ``os._Environ``) stores its keys (bytes on POSIX)."""
     try:
-        return os.environ.encodekey(name)
-    except Exception:  # not the standard os.environ: its get() is used
+        return environ.encodekey(name)  # type: ignore[attr-defined]
+    except Exception:  # a name it cannot encode: it is not in the environment
         return name
 
 
@@ -63,7 +63,8 @@ class EnvVarBackend(StateBackend):
         # reading it directly costs a dict lookup, a tenth of os.environ.get(),
         # which encodes the key and decodes the value each time. Any other
         # mapping put in place of os.environ is read through its own get().
-        self._key: object = _encoded_key(self.var_name)
+        self._environ: object = None  # the os.environ object self._key was encoded for
+        self._key: object = None
         self._raw: object = _UNREAD
         self._state: MaintenanceState = OFF
 
@@ -71,7 +72,13 @@ class EnvVarBackend(StateBackend):
         """The variable's state: a boolean word, or the JSON form with a window."""
         environ = os.environ
         data = getattr(environ, "_data", None) if type(environ) is os._Environ else None
-        raw = environ.get(self.var_name) if data is None else data.get(self._key)
+        if data is None:
+            raw = environ.get(self.var_name)
+        else:
+            if environ is not self._environ:  # os.environ was replaced, or first read
+                self._key = _encoded_key(environ, self.var_name)
+                self._environ = environ
+            raw = data.get(self._key)
         if raw is not self._raw and raw != self._raw:
             old, self._state = self._state, self._parse(_decoded(environ, raw))
             if self._raw is not _UNREAD:  # the first read learns the state: no change

@@ -156,6 +156,18 @@ def test_off_ends_partial_maintenance(tmp_path: Path) -> None:
     assert (data["maintenance"], data["read_only"], data["groups"]) == (False, False, [])
 
 
+def test_status_json_of_an_off_state_with_stale_limits_shows_none(tmp_path: Path) -> None:
+    """A state written off with read_only/groups (by hand, or an older tool): status
+    --json agrees with the text status, which shows no mode while off."""
+    state = tmp_path / "state.txt"
+    state.write_text('{"on": false, "read_only": true, "groups": ["payments"]}', encoding="utf-8")
+    data = status_json(run(FASTAPI, "status", "--file-path", state, "--json"))
+    assert (data["maintenance"], data["read_only"], data["groups"]) == (False, False, [])
+    assert not any(
+        line.startswith("Mode:") for line in lines(run(FASTAPI, "status", "--file-path", state))
+    )
+
+
 def test_on_again_without_the_options_covers_the_whole_site(tmp_path: Path) -> None:
     state = tmp_path / "state.txt"
     lines(run(FASTAPI, "on", "--read-only", "--file-path", state))

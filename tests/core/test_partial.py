@@ -187,3 +187,60 @@ def test_group_names_are_checked_once_and_a_single_name_is_one_group() -> None:
         maintenance_group()
     with pytest.raises(ValueError, match="empty"):
         maintenance_group(" ")
+
+
+@pytest.mark.parametrize("source", ["enable_maintenance", "stored", "environment"])
+async def test_a_partial_block_never_narrows_maintenance_that_is_on(
+    source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Maintenance on for the whole site, by any means: a read-only or grouped block
+    held meanwhile adds to it, it does not reopen reads or other routes."""
+    from fastapi_maintenance.backends import EnvVarBackend
+
+    backend: Any
+    if source == "environment":
+        monkeypatch.setenv("FASTAPI_MAINTENANCE_MODE", "1")
+        backend = EnvVarBackend()
+    else:
+        backend = MemoryBackend(source == "stored")
+    app = FastAPI()
+
+    @app.get("/items")
+    def list_items() -> str:
+        return "items"
+
+    app.add_middleware(
+        MaintenanceModeMiddleware,
+        backend=backend,
+        enable_maintenance=True if source == "enable_maintenance" else None,
+    )
+    async with client(app) as c:
+        assert (await c.get("/items")).status_code == 503
+        async with maintenance_mode_on(backend, read_only=True):
+            assert (await c.get("/items")).status_code == 503
+        async with maintenance_mode_on(backend, groups=["nothing"]):
+            assert (await c.get("/items")).status_code == 503
+        assert (await c.get("/items")).status_code == 503
+
+
+async def test_switching_on_while_a_partial_block_is_held_takes_effect_at_once() -> None:
+    backend = MemoryBackend()
+    async with client(build(backend)) as c:
+        async with maintenance_mode_on(backend, read_only=True):
+            assert (await c.get("/items")).status_code == 200
+            await set_maintenance_mode(True, backend)
+            assert (await c.get("/items")).status_code == 503
+        assert (await c.get("/items")).status_code == 503  # the state set meanwhile stays
+    assert await backend.get_state() == MaintenanceState(True)
+
+
+async def test_blocks_naming_more_groups_together_than_a_state_holds_cover_every_group() -> None:
+    backend = MemoryBackend()
+    async with (
+        maintenance_mode_on(backend, groups=[f"a{n}" for n in range(40)]),
+        maintenance_mode_on(backend, groups=[f"b{n}" for n in range(40)]),
+    ):
+        state = await backend.get_state()
+        assert state.on
+        assert state.coverage.whole_site
+    assert await backend.get_state() == MaintenanceState(False)

@@ -75,8 +75,8 @@ async def test_a_read_only_lease_on_one_backend_is_read_only_on_another(
     make_backend: BackendFactory, raw: aioredis.Redis, redis_url: str
 ) -> None:
     holder, other = await _fleet(make_backend, raw, redis_url, 2)
-    await fm.set_maintenance_mode(True, backend=holder)  # stored: the whole site
-    await _settle(WHOLE_SITE, holder, other, what="the stored state everywhere")
+    await fm.set_maintenance_mode(False, backend=holder)  # stored: off
+    await _settle(None, holder, other, what="the stored state everywhere")
 
     async with fm.maintenance_mode_on(backend=holder, read_only=True):
         assert await StateReader(holder).read() == READ_ONLY  # at once in the holder
@@ -88,13 +88,18 @@ async def test_a_read_only_lease_on_one_backend_is_read_only_on_another(
         async with _hold(PAYMENTS, other):
             await _settle(WHOLE_SITE, holder, other, what="read-only + payments: whole site")
         await _settle(READ_ONLY, holder, other, what="the group lease released")
+        # The stored state switched on for the whole site: a partial lease adds to it,
+        # it never narrows it.
+        await fm.set_maintenance_mode(True, backend=other)
+        await _settle(WHOLE_SITE, holder, other, what="stored whole site + read-only lease")
         assert await raw.get(KEY) == b"1"  # a lease never writes the stored state
+        await fm.set_maintenance_mode(False, backend=other)
+        await _settle(READ_ONLY, holder, other, what="stored off again: the lease decides")
 
-    # Every lease released: the stored state, whole site, comes back everywhere.
-    await _settle(WHOLE_SITE, holder, other, what="the stored state back")
+    # Every lease released: the stored state, off, comes back everywhere.
+    await _settle(None, holder, other, what="the stored state back")
     assert await raw.zcard(LEASES_ON) == 0
 
-    await fm.set_maintenance_mode(False, backend=holder)
     async with _hold(READ_ONLY_PAYMENTS, holder):
         await _settle(READ_ONLY_PAYMENTS, holder, other)
     await _settle(None, holder, other, what="off again")

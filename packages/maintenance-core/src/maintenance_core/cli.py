@@ -577,8 +577,9 @@ def status_data(
             }
             for i in instances
         ],
-        "read_only": state.read_only,
-        "groups": sorted(state.groups),
+        # What the stored maintenance covers: nothing to limit while it is off.
+        "read_only": state.on and state.read_only,
+        "groups": sorted(state.groups) if state.on else [],
     }
 
 

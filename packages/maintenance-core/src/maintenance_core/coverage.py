@@ -98,13 +98,16 @@ class Coverage:
         """A coverage that answers at least every request either one answers.
 
         Read-only only if both are; limited to groups only if both are (then to
-        both sets of groups). Where the exact union has no single form (one
-        read-only for the whole site, one full for a group), it is widened.
+        both sets of groups, unless they are more than :data:`MAX_GROUPS`
+        together). Where the exact union has no single form (one read-only for
+        the whole site, one full for a group), it is widened.
         """
         if self == other:
             return self
         read_only = self.read_only and other.read_only
         groups = self.groups | other.groups if self.groups and other.groups else frozenset()
+        if len(groups) > MAX_GROUPS:
+            groups = frozenset()  # too many to store: every group, the safe direction
         return Coverage(read_only, groups)
 
     def describe(self) -> str:

@@ -190,7 +190,19 @@ class StateReader:
         """What maintenance covers now (:mod:`maintenance_core.coverage`), ``None`` while off."""
         active = self.overrides.active
         if active is not None:
-            return getattr(self.overrides, "coverage", WHOLE_SITE) if active else None
+            if not active:
+                return None
+            coverage: Coverage = getattr(self.overrides, "coverage", WHOLE_SITE)
+            if coverage.whole_site:
+                return WHOLE_SITE
+            # A partial block adds to the maintenance that is on without it, never
+            # narrows it: what the state says is read too (only while one is held).
+            underlying = await self._read_state()
+            return coverage if underlying is None else coverage.union(underlying)
+        return await self._read_state()
+
+    async def _read_state(self) -> Coverage | None:
+        """Steps 4 and 5 without the overrides: ``enable_maintenance``, else the backend."""
         if self.enable_maintenance is not None:
             return WHOLE_SITE if self.enable_maintenance else None
         try:

@@ -163,6 +163,9 @@ class OverrideState:
         async with self._mutex:
             if self.active is not None and backend.writable:
                 self._baseline = state
+                # What is written while held is built on the baseline (its secret, its
+                # coverage under a partial block): written again from the new one.
+                await self._store(backend)
                 return
             await backend.set_state(state)
 
@@ -202,7 +205,14 @@ class OverrideState:
         baseline = self._baseline
         if baseline is None:
             return
-        desired = baseline if active is None else baseline.overridden(active, self.coverage)
+        if active is None:
+            desired = baseline
+        else:
+            coverage = self.coverage
+            if active and not coverage.whole_site and baseline.is_on_now():
+                # A partial block adds to the stored maintenance, never narrows it.
+                coverage = coverage.union(baseline.coverage)
+            desired = baseline.overridden(active, coverage)
         if desired == self._written:
             return
         await backend.set_state(desired)

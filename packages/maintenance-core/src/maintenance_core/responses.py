@@ -27,7 +27,7 @@ Message = MutableMapping[str, Any]
 Send = Callable[[Message], Awaitable[None]]
 
 DEFAULT_DETAIL = "Service temporarily unavailable due to maintenance"
-READ_ONLY_DETAIL = "Service is read-only during maintenance: only GET, HEAD and OPTIONS are served"
+READ_ONLY_DETAIL = "Service is read-only during maintenance: changes are not accepted"
 DEFAULT_RETRY_AFTER = 3600
 WEBSOCKET_TRY_AGAIN_LATER = 1013
 _DENIAL_EXTENSION = "websocket.http.response"

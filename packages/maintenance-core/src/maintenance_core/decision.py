@@ -186,9 +186,15 @@ class StateReader:
         that no marker or exemption decides."""
         return await self.read() is not None
 
-    async def read(self) -> Coverage | None:
-        """What maintenance covers now (:mod:`maintenance_core.coverage`), ``None`` while off."""
-        active = self.overrides.active
+    async def read(self, *, overrides: bool = True) -> Coverage | None:
+        """What maintenance covers now (:mod:`maintenance_core.coverage`), ``None`` while off.
+
+        With ``overrides=False``, what it covers without the override blocks held:
+        ``enable_maintenance``, else the backend's state.
+        """
+        # One coroutine on the path of every request: the overrides' step and the
+        # state's are not split in two calls.
+        active = self.overrides.active if overrides else None
         if active is not None:
             if not active:
                 return None
@@ -197,12 +203,8 @@ class StateReader:
                 return WHOLE_SITE
             # A partial block adds to the maintenance that is on without it, never
             # narrows it: what the state says is read too (only while one is held).
-            underlying = await self._read_state()
+            underlying = await self.read(overrides=False)
             return coverage if underlying is None else coverage.union(underlying)
-        return await self._read_state()
-
-    async def _read_state(self) -> Coverage | None:
-        """Steps 4 and 5 without the overrides: ``enable_maintenance``, else the backend."""
         if self.enable_maintenance is not None:
             return WHOLE_SITE if self.enable_maintenance else None
         try:

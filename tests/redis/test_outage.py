@@ -3,8 +3,11 @@ the outage and the recovery are each logged once."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import time
+from collections.abc import Awaitable, Callable
 
 import anyio
 import fastapi_maintenance as fm
@@ -20,7 +23,7 @@ from tests.support.redis_server import RedisServer
 from tests.support.servers import free_port
 
 from .conftest import BackendFactory
-from .helpers import eventually, stays
+from .helpers import eventually, stays, wait_subscribed
 
 pytestmark = pytest.mark.anyio
 
@@ -219,3 +222,84 @@ async def test_a_held_lease_survives_a_redis_restart(
 
 async def _is_off(backend: RedisBackend) -> bool:
     return not await fm.get_maintenance_mode(backend)
+
+
+# -- connections opened before a restart -----------------------------------------------------
+# Redis is killed and started again while the event loop does not run, so no pooled
+# connection has seen its close: each one fails on its first command, as an idle
+# connection can in a served app (seen under uvicorn, tests/faults).
+
+_POOLED = 3  # idle connections in the backend's pool before the restart
+
+
+async def _fill_pool(backend: RedisBackend) -> None:
+    await asyncio.gather(*(backend.read_state_now() for _ in range(_POOLED)))
+
+
+async def _take_and_release_a_lease(backend: RedisBackend) -> None:
+    async with fm.maintenance_mode_on(backend=backend):
+        pass
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        pytest.param(lambda backend: backend.read_state_now(), id="read"),
+        pytest.param(lambda backend: backend.set_value(True), id="write"),
+        pytest.param(_take_and_release_a_lease, id="lease"),
+        pytest.param(lambda backend: backend.list_instances(), id="instances"),
+    ],
+)
+async def test_the_first_command_after_a_restart_does_not_fail_on_an_old_connection(
+    operation: Callable[[RedisBackend], Awaitable[object]],
+    make_backend: BackendFactory,
+    own_redis: RedisServer,
+) -> None:
+    backend = make_backend(url=own_redis.url, resync_interval=30)
+    await _fill_pool(backend)
+    own_redis.kill()
+    own_redis.start()
+    await operation(backend)  # raised RedisUnavailableError ("Connection closed by server")
+
+
+async def test_a_restart_over_before_it_is_noticed_is_not_logged_as_an_outage(
+    make_backend: BackendFactory, own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    backend = make_backend(url=own_redis.url, resync_interval=30)
+    client = aioredis.Redis.from_url(own_redis.url)
+    try:
+        assert await backend.get_value() is False  # starts the sync task
+        await wait_subscribed(client, backend.channel)
+        await _fill_pool(backend)
+        own_redis.kill()
+        own_redis.start()  # empty, and the subscription is gone with the old server
+        writer = make_backend(url=own_redis.url)
+        await writer.set_value(True)
+        # The sync task subscribes again and reads the state (resync is 30 s away).
+        await eventually(backend.get_value, within=3.0, what="the state written after it")
+    finally:
+        await client.aclose()
+    assert _errors(caplog) == [], [r.getMessage() for r in _errors(caplog)]
+    assert backend.problem is None
+
+
+async def test_a_redis_that_does_not_answer_is_asked_once_not_twice(
+    make_backend: BackendFactory, own_redis: RedisServer
+) -> None:
+    backend = make_backend(url=own_redis.url, resync_interval=30, socket_timeout=0.3)
+    await backend.read_state_now()  # one pooled connection, in use before the hang
+    observer = aioredis.Redis.from_url(own_redis.url)  # one connection, opened now
+    assert own_redis.process is not None
+    try:
+        before = (await observer.info("stats"))["total_connections_received"]
+        own_redis.process.send_signal(signal.SIGSTOP)  # hung: accepts, never answers
+        try:
+            with pytest.raises(RedisUnavailableError, match="Timeout"):
+                await backend.read_state_now()
+        finally:
+            own_redis.process.send_signal(signal.SIGCONT)
+        after = (await observer.info("stats"))["total_connections_received"]
+    finally:
+        await observer.aclose()
+    assert after == before  # a second try would have opened a new connection

@@ -19,7 +19,10 @@ carries no coverage, or one it cannot read.
 
 While Redis is unreachable, processes keep serving the last state they knew
 (``fallback`` until they know one), log the outage once, and reconnect with
-backoff.
+backoff. A connection error is tried once more at once, on a new connection,
+before it counts: the pool's idle connections to a Redis that restarted are dead
+sockets that fail on their first use, and must not read as a second outage or
+fail a write.
 
 Each process serving requests with the backend is an *instance* of the fleet:
 it renews a heartbeat every ``heartbeat_interval`` seconds (an expiry in Redis
@@ -52,15 +55,17 @@ import os
 import secrets
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import anyio
 
 try:
     import redis.asyncio as aioredis
+    from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import NoScriptError, RedisError
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
@@ -208,6 +213,27 @@ return {tonumber(redis.call('GET', KEYS[3]) or '0') or 0, out}
 )
 
 
+_T = TypeVar("_T")
+
+
+async def _again_on_new_connection(call: Callable[[], Awaitable[_T]]) -> _T:
+    """Await *call*; after a connection error, once more.
+
+    An idle pooled connection opened to a Redis that has restarted since can pass
+    the pool's check (when the event loop has not seen it close yet) and fail on
+    its first command; redis-py then drops it, so the second call runs on a new
+    connection.
+    A second error is a real outage and is raised. Timeouts are not tried again:
+    a Redis that does not answer would make the caller wait twice. Every command
+    sent this way may safely run twice (the scripts and the write set values,
+    add or remove set members, count a generation and publish a change).
+    """
+    try:
+        return await call()
+    except RedisConnectionError:
+        return await call()
+
+
 class _Script:
     """A Lua script registered with one client, called by SHA.
 
@@ -224,6 +250,9 @@ class _Script:
         self._script = client.register_script(source)
 
     async def __call__(self, keys: list[str], args: list[str | int] | None = None) -> Any:
+        return await _again_on_new_connection(lambda: self._call(keys, args))
+
+    async def _call(self, keys: list[str], args: list[str | int] | None) -> Any:
         try:
             return await self._script(keys, args)
         except NoScriptError:
@@ -527,12 +556,17 @@ class RedisBackend(StateBackend):
         # The sync task may read the new state before this write returns: it then
         # announces it as this process's change, not the fleet's.
         self._writing = state
-        try:
+
+        async def write() -> int:
             async with client.pipeline(transaction=True) as pipe:
                 pipe.set(self.key, state.to_text())
                 pipe.incr(self._generation_key)
                 pipe.publish(self.channel, "state")
                 _, generation, _ = await pipe.execute()
+            return int(generation)
+
+        try:
+            generation = await _again_on_new_connection(write)
         except (RedisError, OSError) as exc:
             raise RedisUnavailableError(f"Cannot write {self.describe()}: {exc}") from exc
         finally:
@@ -638,6 +672,7 @@ class RedisBackend(StateBackend):
 
     async def _sync_forever(self, state: _LoopState) -> None:
         backoff = 0.05
+        retried = False  # the last connection error was already tried again at once
         loop = asyncio.get_running_loop()
         while True:
             pubsub = state.client.pubsub()
@@ -647,6 +682,7 @@ class RedisBackend(StateBackend):
                 await self._refresh(state)
                 _raise_if_cancelled()
                 backoff = 0.05
+                retried = False
                 resync_at = loop.time() + self.resync_interval
                 while True:
                     wake_at = resync_at
@@ -671,6 +707,11 @@ class RedisBackend(StateBackend):
                 raise
             except Exception as exc:
                 _raise_if_cancelled()
+                if isinstance(exc, RedisConnectionError) and not retried and self._failing is None:
+                    # The subscription's connection may be one the pool opened to a
+                    # Redis that restarted since: subscribe again on a new one first.
+                    retried = True
+                    continue
                 self._mark_failing(exc)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 1.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,7 @@ from tests.support.servers import free_port
 
 from .conftest import BackendFactory
 from .helpers import eventually, stays, wait_subscribed
+from .proxy import RedisProxy, Rule
 
 pytestmark = pytest.mark.anyio
 
@@ -303,3 +305,88 @@ async def test_a_redis_that_does_not_answer_is_asked_once_not_twice(
     finally:
         await observer.aclose()
     assert after == before  # a second try would have opened a new connection
+
+
+async def test_commands_started_together_after_a_restart_all_find_a_live_connection(
+    make_backend: BackendFactory, own_redis: RedisServer
+) -> None:
+    backend = make_backend(url=own_redis.url, resync_interval=30)
+    operations: list[Callable[[], Awaitable[object]]] = [
+        backend.read_state_now,
+        backend.list_instances,
+        lambda: backend.set_value(True),
+    ]
+    staggering = random.Random(14)  # the same interleavings on every run
+
+    async def after(steps: int, operation: Callable[[], Awaitable[object]]) -> object:
+        for _ in range(steps):
+            await asyncio.sleep(0)  # starts it while the others are between two steps
+        return await operation()
+
+    for _ in range(10):
+        await asyncio.gather(*(backend.read_state_now() for _ in range(20)))
+        own_redis.kill()
+        own_redis.start()
+        results = await asyncio.gather(
+            *(after(staggering.randrange(12), operations[i % 3]) for i in range(10)),
+            return_exceptions=True,
+        )
+        # A command that lost its connection is sent again once the pool's other idle
+        # connections, as dead as its own, are closed: it cannot pick one of them.
+        assert [r for r in results if isinstance(r, BaseException)] == []
+
+
+async def test_a_write_whose_reply_is_lost_is_applied_once(
+    make_backend: BackendFactory, redis_server: RedisServer, raw: aioredis.Redis
+) -> None:
+    async with RedisProxy(redis_server.port).running() as proxy:
+        backend = make_backend(url=proxy.url, resync_interval=30)
+        await backend.set_value(False)  # Redis knows the write's script from now on
+        generation = int(await raw.get("maintenance_mode:generation"))
+        lost = Rule(b"maintenance_mode:write:", "drop_reply")
+        proxy.rules.append(lost)
+
+        await backend.set_value(True)  # applied, its reply lost, sent again
+
+    assert lost.seen == 2
+    assert await raw.get("maintenance_mode") == b"1"
+    assert int(await raw.get("maintenance_mode:generation")) == generation + 1
+    marks = await raw.keys("maintenance_mode:write:*")
+    assert len(marks) == 2  # one per write, not one per sending
+    for mark in marks:
+        assert 0 < await raw.pttl(mark) <= 60_000  # it goes away by itself
+
+
+async def test_a_subscription_that_keeps_breaking_is_reported_not_spun_on(
+    make_backend: BackendFactory,
+    redis_server: RedisServer,
+    redis_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with RedisProxy(redis_server.port).running() as proxy:
+        breaking = Rule(b"SUBSCRIBE", "close_after_reply", times=None)
+        proxy.rules.append(breaking)
+        backend = make_backend(url=proxy.url, resync_interval=30)
+        assert await backend.get_value() is False  # starts the sync task
+        await eventually(
+            lambda: _errors(caplog), within=5.0, what="the breaking subscription is logged"
+        )
+        # Subscribed once, tried again at once once, then reported: no silent loop.
+        assert breaking.seen <= 5
+        assert isinstance(backend.problem, Exception)
+
+
+async def test_an_authentication_error_is_not_tried_again(
+    make_backend: BackendFactory, own_redis: RedisServer
+) -> None:
+    observer = aioredis.Redis.from_url(own_redis.url)  # one connection, opened now
+    try:
+        await observer.config_set("requirepass", "right-password")
+        before = (await observer.info("stats"))["total_connections_received"]
+        backend = make_backend(url=f"redis://:wrong-password@127.0.0.1:{own_redis.port}/0")
+        with pytest.raises(RedisUnavailableError):
+            await backend.read_state_now()
+        after = (await observer.info("stats"))["total_connections_received"]
+    finally:
+        await observer.aclose()
+    assert after == before + 1  # one attempt: a second would have opened a new connection

@@ -19,10 +19,9 @@ carries no coverage, or one it cannot read.
 
 While Redis is unreachable, processes keep serving the last state they knew
 (``fallback`` until they know one), log the outage once, and reconnect with
-backoff. A connection error is tried once more at once, on a new connection,
-before it counts: the pool's idle connections to a Redis that restarted are dead
-sockets that fail on their first use, and must not read as a second outage or
-fail a write.
+backoff. A lost connection is tried once more at once, on a new connection,
+before it counts: the pool's idle connections to a Redis that restarted can fail
+on their first use, and must not read as a second outage or fail a write.
 
 Each process serving requests with the backend is an *instance* of the fleet:
 it renews a heartbeat every ``heartbeat_interval`` seconds (an expiry in Redis
@@ -35,11 +34,11 @@ Keys used, for ``key="maintenance_mode"``: ``maintenance_mode`` (``"1"``/``"0"``
 sets of lease members: ``<id>`` for the whole site, ``<id>:<JSON coverage>`` for
 a partial ``on`` lease), ``maintenance_mode:generation`` (a counter of changes),
 ``maintenance_mode:instances`` (a sorted set of instance ids, scored by heartbeat
-expiry) and ``maintenance_mode:instances:acks`` (a hash of each instance's
-acknowledgement), and the channels ``maintenance_mode:changed`` and
-``maintenance_mode:acks``.
+expiry), ``maintenance_mode:instances:acks`` (a hash of each instance's
+acknowledgement) and ``maintenance_mode:write:<token>`` (a mark each write leaves
+for 60 s), and the channels ``maintenance_mode:changed`` and ``maintenance_mode:acks``.
 
-The reads, leases and heartbeats are Lua scripts, each run atomically by Redis.
+The reads, writes, leases and heartbeats are Lua scripts, each run atomically by Redis.
 They are sent by SHA1 (``EVALSHA``), not as source: a script's source goes to
 the server once (``SCRIPT LOAD``), the first time a call finds that the server
 does not know it, which is also how a restarted or failed-over Redis, or a
@@ -174,6 +173,22 @@ redis.call('PUBLISH', KEYS[2], 'lease')
 return 1
 """
 
+# A write of the state: KEYS state, generation, change channel, this write's mark;
+# ARGV the state's text, the mark's lifetime in ms. Sent again after its reply was
+# lost (see _again_on_new_connection), a write finds its mark and is not applied twice.
+_WRITE = """
+if not redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[2]) then
+    return tonumber(redis.call('GET', KEYS[2]) or '0') or 0
+end
+redis.call('SET', KEYS[1], ARGV[1])
+local generation = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', KEYS[3], 'state')
+return generation
+"""
+
+_WRITE_MARK_MS = 60_000
+"""How long a write's mark is kept: far longer than a write can take to be sent again."""
+
 # An instance's heartbeat, with its acknowledgement: KEYS instances, acks, ack channel;
 # ARGV id, ttl in ms, acknowledgement (JSON), '1' to announce it.
 _HEARTBEAT = (
@@ -216,21 +231,27 @@ return {tonumber(redis.call('GET', KEYS[3]) or '0') or 0, out}
 _T = TypeVar("_T")
 
 
-async def _again_on_new_connection(call: Callable[[], Awaitable[_T]]) -> _T:
-    """Await *call*; after a connection error, once more.
+async def _again_on_new_connection(client: aioredis.Redis, call: Callable[[], Awaitable[_T]]) -> _T:
+    """Await *call*; after it loses its connection, once more on a new one.
 
-    An idle pooled connection opened to a Redis that has restarted since can pass
-    the pool's check (when the event loop has not seen it close yet) and fail on
-    its first command; redis-py then drops it, so the second call runs on a new
-    connection.
-    A second error is a real outage and is raised. Timeouts are not tried again:
-    a Redis that does not answer would make the caller wait twice. Every command
-    sent this way may safely run twice (the scripts and the write set values,
-    add or remove set members, count a generation and publish a change).
+    An idle pooled connection opened to a Redis that has restarted since passes
+    the pool's check and fails on its first command (redis-py 8, on asyncio and
+    uvloop alike), and so may every other idle connection of the pool: they are
+    all closed before the second call, so that it opens a new one. A second
+    error is a real outage and is raised. Only a lost connection is tried again:
+    not a timeout (a Redis that does not answer would make the caller wait
+    twice), nor the kinds of connection error a second try now would meet again
+    (authentication, a dataset still loading, a full pool). Applied twice, each
+    script has the effect of once (a change may be announced twice: readers
+    coalesce it); the write carries a mark so that Redis applies it once (``_WRITE``).
     """
     try:
         return await call()
-    except RedisConnectionError:
+    except RedisConnectionError as exc:
+        if type(exc) is not RedisConnectionError:
+            raise
+        with suppress(RedisError, OSError):
+            await client.connection_pool.disconnect(inuse_connections=False)
         return await call()
 
 
@@ -244,13 +265,14 @@ class _Script:
     answered, so calling again cannot apply a write twice.
     """
 
-    __slots__ = ("_script",)
+    __slots__ = ("_client", "_script")
 
     def __init__(self, client: aioredis.Redis, source: str) -> None:
+        self._client = client
         self._script = client.register_script(source)
 
     async def __call__(self, keys: list[str], args: list[str | int] | None = None) -> Any:
-        return await _again_on_new_connection(lambda: self._call(keys, args))
+        return await _again_on_new_connection(self._client, lambda: self._call(keys, args))
 
     async def _call(self, keys: list[str], args: list[str | int] | None) -> Any:
         try:
@@ -264,7 +286,15 @@ class _Script:
 class _Scripts:
     """The backend's scripts, registered with the client of one loop: they run on it."""
 
-    __slots__ = ("deregister", "drop_lease", "heartbeat", "instances", "read", "take_lease")
+    __slots__ = (
+        "deregister",
+        "drop_lease",
+        "heartbeat",
+        "instances",
+        "read",
+        "take_lease",
+        "write",
+    )
 
     def __init__(self, client: aioredis.Redis) -> None:
         self.read = _Script(client, _READ)
@@ -273,6 +303,7 @@ class _Scripts:
         self.heartbeat = _Script(client, _HEARTBEAT)
         self.deregister = _Script(client, _DEREGISTER)
         self.instances = _Script(client, _INSTANCES)
+        self.write = _Script(client, _WRITE)
 
 
 class RedisUnavailableError(MaintenanceError):
@@ -552,21 +583,18 @@ class RedisBackend(StateBackend):
         Raises:
             RedisUnavailableError: if Redis does not take the write.
         """
-        client = self._loop_state().client
+        scripts = self._loop_state().scripts
         # The sync task may read the new state before this write returns: it then
         # announces it as this process's change, not the fleet's.
         self._writing = state
-
-        async def write() -> int:
-            async with client.pipeline(transaction=True) as pipe:
-                pipe.set(self.key, state.to_text())
-                pipe.incr(self._generation_key)
-                pipe.publish(self.channel, "state")
-                _, generation, _ = await pipe.execute()
-            return int(generation)
-
+        mark = f"{self.key}:write:{secrets.token_hex(8)}"
         try:
-            generation = await _again_on_new_connection(write)
+            generation = int(
+                await scripts.write(
+                    [self.key, self._generation_key, self.channel, mark],
+                    [state.to_text(), _WRITE_MARK_MS],
+                )
+            )
         except (RedisError, OSError) as exc:
             raise RedisUnavailableError(f"Cannot write {self.describe()}: {exc}") from exc
         finally:
@@ -580,10 +608,10 @@ class RedisBackend(StateBackend):
                 snapshot.leases_on,
                 snapshot.leases_off,
                 snapshot.next_expiry,
-                int(generation),
+                generation,
                 snapshot.coverage_on,
             )
-            self._saw_generation(int(generation))
+            self._saw_generation(generation)
         announce_change(self, old, state, "local")
 
     async def _read(self, state: _LoopState) -> _Snapshot:
@@ -672,7 +700,7 @@ class RedisBackend(StateBackend):
 
     async def _sync_forever(self, state: _LoopState) -> None:
         backoff = 0.05
-        retried = False  # the last connection error was already tried again at once
+        tried_again_at = -math.inf  # when a lost connection was last tried again at once
         loop = asyncio.get_running_loop()
         while True:
             pubsub = state.client.pubsub()
@@ -682,7 +710,6 @@ class RedisBackend(StateBackend):
                 await self._refresh(state)
                 _raise_if_cancelled()
                 backoff = 0.05
-                retried = False
                 resync_at = loop.time() + self.resync_interval
                 while True:
                     wake_at = resync_at
@@ -707,10 +734,19 @@ class RedisBackend(StateBackend):
                 raise
             except Exception as exc:
                 _raise_if_cancelled()
-                if isinstance(exc, RedisConnectionError) and not retried and self._failing is None:
-                    # The subscription's connection may be one the pool opened to a
-                    # Redis that restarted since: subscribe again on a new one first.
-                    retried = True
+                if (
+                    type(exc) is RedisConnectionError
+                    and self._failing is None
+                    and loop.time() - tried_again_at >= self.resync_interval
+                ):
+                    # The subscription may have been on a connection the pool opened
+                    # to a Redis that restarted since, and so may every idle one:
+                    # subscribe again on a new one before calling it an outage. At
+                    # most once per resync_interval, so that a subscription that
+                    # keeps breaking is reported and backed off from, not spun on.
+                    tried_again_at = loop.time()
+                    with suppress(RedisError, OSError):
+                        await state.client.connection_pool.disconnect(inuse_connections=False)
                     continue
                 self._mark_failing(exc)
                 await asyncio.sleep(backoff)

@@ -48,6 +48,7 @@ does not know it, which is also how a restarted or failed-over Redis, or a
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import math
 import os
@@ -57,7 +58,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import anyio
@@ -65,7 +66,7 @@ import anyio
 try:
     import redis.asyncio as aioredis
     from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import NoScriptError, RedisError
+    from redis.exceptions import NoScriptError, RedisError, ResponseError
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
         "RedisBackend needs the redis package: install the 'redis' extra, e.g. "
@@ -256,31 +257,50 @@ async def _again_on_new_connection(client: aioredis.Redis, call: Callable[[], Aw
 
 
 class _Script:
-    """A Lua script registered with one client, called by SHA.
+    """A Lua script run on one client, by SHA where the server allows it.
 
-    A call is an ``EVALSHA``; a server that answers ``NOSCRIPT`` (it never saw the
+    A call is an ``EVALSHA``. A server that answers ``NOSCRIPT`` (it never saw the
     script, or lost it to a restart, a failover or a ``SCRIPT FLUSH``) gets the
-    source with ``SCRIPT LOAD`` and the call is made again, by redis-py's
-    :class:`~redis.commands.core.AsyncScript`. Nothing runs when ``NOSCRIPT`` is
-    answered, so calling again cannot apply a write twice.
+    source with ``SCRIPT LOAD`` and the call is made again; nothing runs when
+    ``NOSCRIPT`` is answered, so calling again cannot apply a write twice. Proxies
+    that pass ``EVAL`` and ``EVALSHA`` on but refuse ``SCRIPT`` (Envoy's Redis
+    proxy, twemproxy) make ``SCRIPT LOAD`` fail: from then on the script's source
+    is sent with every call (``EVAL``), as a proxy in front of several servers
+    requires.
     """
 
-    __slots__ = ("_client", "_script")
+    __slots__ = ("_by_source", "_client", "_execute", "_load", "_sha", "_source")
 
     def __init__(self, client: aioredis.Redis, source: str) -> None:
         self._client = client
-        self._script = client.register_script(source)
+        # redis-py types its commands for the sync and async clients at once.
+        self._execute = cast("Callable[..., Awaitable[Any]]", client.execute_command)
+        self._load = cast("Callable[[str], Awaitable[Any]]", client.script_load)
+        self._source = source
+        self._sha = hashlib.sha1(source.encode()).hexdigest()
+        self._by_source = False
 
     async def __call__(self, keys: list[str], args: list[str | int] | None = None) -> Any:
-        return await _again_on_new_connection(self._client, lambda: self._call(keys, args))
+        return await _again_on_new_connection(self._client, lambda: self._call(keys, args or []))
 
-    async def _call(self, keys: list[str], args: list[str | int] | None) -> Any:
-        try:
-            return await self._script(keys, args)
-        except NoScriptError:
-            # The cache was emptied again between the SCRIPT LOAD and the EVALSHA
-            # (a second flush or failover): load it once more rather than fail.
-            return await self._script(keys, args)
+    async def _call(self, keys: list[str], args: list[str | int]) -> Any:
+        if not self._by_source:
+            for loads in range(3):
+                try:
+                    return await self._execute("EVALSHA", self._sha, len(keys), *keys, *args)
+                except NoScriptError:
+                    if loads == 2:
+                        break  # emptied again after each of two loads: the source, this once
+                try:
+                    await self._load(self._source)
+                except ResponseError:
+                    self._by_source = True
+                    get_logger("redis").info(
+                        "Redis refused SCRIPT LOAD (a proxy?): Lua scripts are sent as "
+                        "source with each call from now on."
+                    )
+                    break
+        return await self._execute("EVAL", self._source, len(keys), *keys, *args)
 
 
 class _Scripts:

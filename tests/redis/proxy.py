@@ -23,16 +23,13 @@ class Rule:
 
     ``drop_reply``: Redis gets the command, the client never gets the answer, and
     both connections are closed. ``close_after_reply``: the answer goes through,
-    then both connections are closed. ``refuse``: Redis never gets the command, and
-    the client gets *answer* (an error such as a proxy gives for a command it does
-    not pass on). ``times``: to how many of the commands the
+    then both connections are closed. ``times``: to how many of the commands the
     rule applies, the first ones (``None``: all).
     """
 
     marker: bytes
     action: str
     times: int | None = 1
-    answer: bytes = b"-ERR unsupported command\r\n"
     seen: int = field(default=0, init=False)
     """How many commands carried the marker, whether the rule applied or not."""
 
@@ -61,17 +58,13 @@ class RedisProxy:
         self,
         client: asyncio.StreamReader,
         upstream: asyncio.StreamWriter,
-        answers: asyncio.StreamWriter,
         pending: list[str],
     ) -> None:
         while chunk := await client.read(_CHUNK):
-            rule = next((rule for rule in self.rules if rule.applies_to(chunk)), None)
-            if rule is not None and rule.action == "refuse":
-                answers.write(rule.answer)
-                await answers.drain()
-                continue
-            if rule is not None:
-                pending.append(rule.action)
+            for rule in self.rules:
+                if rule.applies_to(chunk):
+                    pending.append(rule.action)
+                    break
             upstream.write(chunk)
             await upstream.drain()
 
@@ -95,9 +88,7 @@ class RedisProxy:
         upstream_in, upstream_out = await asyncio.open_connection("127.0.0.1", self.upstream_port)
         pending: list[str] = []
         pipes = [
-            asyncio.ensure_future(
-                self._pipe_from_client(client_in, upstream_out, client_out, pending)
-            ),
+            asyncio.ensure_future(self._pipe_from_client(client_in, upstream_out, pending)),
             asyncio.ensure_future(self._pipe_to_client(upstream_in, client_out, pending)),
         ]
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import fastapi_maintenance as fm
 import httpx
@@ -19,16 +20,16 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 from fastapi_maintenance import MaintenanceModeMiddleware
 from maintenance_core import overrides_of
-from maintenance_core.backends.redis import RedisBackend, _Scripts
+from maintenance_core.backends.redis import RedisBackend, RedisUnavailableError
 from maintenance_core.drain import inflight_of, list_instances, wait_drained
 from maintenance_core.events import BackendProblem, on_backend_problem
 from maintenance_core.state import OFF, ON
+from redis.exceptions import ResponseError
 
 from tests.support.redis_server import RedisServer
 
 from .conftest import BackendFactory
 from .helpers import eventually, wait_subscribed
-from .proxy import RedisProxy, Rule
 
 pytestmark = pytest.mark.anyio
 
@@ -268,12 +269,12 @@ class _FlushedAfterLoading(aioredis.Redis):
     again, before the call that needed the script is made: a second flush, or a
     second failover, landing inside the reload."""
 
-    flush_after_load = False
+    flush_after_loads = 0  # how many of the next loads are undone at once
 
     async def script_load(self, script: str) -> str:  # type: ignore[override]
         sha = str(await super().script_load(script))
-        if self.flush_after_load:
-            self.flush_after_load = False
+        if self.flush_after_loads:
+            self.flush_after_loads -= 1
             await self.script_flush()
         return sha
 
@@ -294,15 +295,15 @@ async def test_a_flush_between_loading_and_calling_a_script_is_survived(
             await wait_subscribed(server, CHANNEL)
             start = await _counts(server)
 
-            client.flush_after_load = True
+            client.flush_after_loads = 1
             await server.script_flush()
             assert await backend.read_state_now() == OFF
 
-            client.flush_after_load = True
+            client.flush_after_loads = 1
             await server.script_flush()
             async with fm.maintenance_mode_off(backend=backend):
                 assert await _zcard(server, LEASES_OFF) == 1
-                client.flush_after_load = True
+                client.flush_after_loads = 1
                 await server.script_flush()
             assert await _zcard(server, LEASES_OFF) == 0
 
@@ -315,31 +316,80 @@ async def test_a_flush_between_loading_and_calling_a_script_is_survived(
         await client.aclose()
 
 
-async def test_behind_a_proxy_that_refuses_script_load_the_source_goes_with_each_call(
-    own_redis: RedisServer,
+async def test_a_script_flushed_after_each_of_two_loads_is_sent_as_source_once(
+    own_redis: RedisServer, make_backend: BackendFactory, server: aioredis.Redis
+) -> None:
+    client = _FlushedAfterLoading.from_url(own_redis.url)
+    try:
+        backend = make_backend(client=client, resync_interval=30)
+        assert await backend.read_state_now() == OFF  # the read script is known from now on
+        await server.script_flush()
+        client.flush_after_loads = 2
+        start = await _counts(server)
+        await backend.set_value(True)  # the write script: NOSCRIPT three times
+        assert await backend.read_state_now() == ON
+        counts = _since(start, await _counts(server))
+    finally:
+        await client.aclose()
+    assert counts["noscript"] == 4, counts  # three for the write, one for the read after
+    assert counts["script load"] == 3, counts  # two for the write
+    assert counts["eval"] == 1, counts  # the write, once: the next call goes by SHA again
+
+
+@pytest.fixture
+def redis_without_script(redis_executable: str, tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server on which ``SCRIPT`` is renamed away: as a server locked down
+    with ``rename-command``, or a proxy that does not pass it on, answers it."""
+    server = RedisServer(
+        redis_executable,
+        directory=tmp_path / "redis",
+        config=["--rename-command", "SCRIPT", ""],
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+async def test_without_script_load_the_source_goes_with_each_call(
+    redis_without_script: RedisServer,
     make_backend: BackendFactory,
-    server: aioredis.Redis,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)
-    settings = {"lease_ttl": 0.3, "heartbeat_interval": 0.05, "resync_interval": 0.1}
-    # As Envoy's Redis proxy and twemproxy do: EVAL and EVALSHA pass, SCRIPT does not.
-    refused = Rule(
-        b"$6\r\nSCRIPT\r\n",
-        "refuse",
-        times=None,
-        answer=b"-ERR unsupported command 'script'\r\n",
-    )
-    async with RedisProxy(own_redis.port).running() as proxy:
-        proxy.rules.append(refused)
-        backend = make_backend(url=proxy.url, **settings)
-        start = await _counts(server)
+    url = redis_without_script.url
+    raw = aioredis.Redis.from_url(url)
+    try:
+        with pytest.raises(ResponseError, match="unknown command"):
+            await raw.script_load("return 1")  # the server really lacks it
+        settings = {"lease_ttl": 0.3, "heartbeat_interval": 0.05, "resync_interval": 0.1}
+        backend = make_backend(url=url, **settings)
+        start = await _counts(raw)
         with _no_fault([backend], caplog):
-            await _exercise(backend, server)
-        counts = _since(start, await _counts(server))
-    # Each script asked once to be loaded, then sent as source: nothing failed.
-    assert 1 <= refused.seen <= len(_Scripts.__slots__), refused.seen
-    assert counts["script load"] == 0, counts
+            await _exercise(backend, raw)
+        counts = _since(start, await _counts(raw))
+    finally:
+        await raw.aclose()
     assert counts["eval"] >= ROUNDS * 5, counts
-    switched = [r.getMessage() for r in caplog.records if "refused SCRIPT LOAD" in r.getMessage()]
-    assert len(switched) == refused.seen
+    switched = [r.getMessage() for r in caplog.records if "SCRIPT LOAD" in r.getMessage()]
+    assert switched, "the switch to sending the source is logged"
+    assert all("unknown command" in line for line in switched), switched
+
+
+async def test_an_acl_refusing_script_load_fails_the_call_until_it_is_mended(
+    own_redis: RedisServer, make_backend: BackendFactory, server: aioredis.Redis
+) -> None:
+    await server.execute_command(
+        "ACL", "SETUSER", "app", "on", ">app-password", "~*", "&*", "+@all", "-script|load"
+    )
+    backend = make_backend(url=f"redis://app:app-password@127.0.0.1:{own_redis.port}/0")
+    with pytest.raises(RedisUnavailableError, match="script"):
+        await backend.read_state_now()
+
+    await server.execute_command("ACL", "SETUSER", "app", "+script|load")
+    start = await _counts(server)
+    assert await backend.read_state_now() == OFF  # the running process recovers
+    counts = _since(start, await _counts(server))
+    assert counts["script load"] == 1, counts
+    assert counts["eval"] == 0, counts  # by SHA, not switched to sending the source

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -108,6 +109,7 @@ class RedisServer:
         port: a fixed port; a free one is chosen when ``None``.
         directory: the working directory, created if missing (a new temporary one when
             ``None``, removed by :meth:`close`).
+        config: more configuration, as command-line options (``"--maxmemory", "1mb"``).
     """
 
     def __init__(
@@ -116,8 +118,10 @@ class RedisServer:
         *,
         port: int | None = None,
         directory: str | os.PathLike[str] | None = None,
+        config: Sequence[str] = (),
     ) -> None:
         self.executable = executable or find_redis_server()
+        self.config = tuple(config)
         self._fixed_port = port is not None
         self.port = port if port is not None else free_port()
         self._own_directory = directory is None
@@ -186,6 +190,7 @@ class RedisServer:
                     "no",
                     "--dir",
                     str(self.directory),
+                    *self.config,
                 ],
                 cwd=self.directory,
                 stdin=subprocess.DEVNULL,

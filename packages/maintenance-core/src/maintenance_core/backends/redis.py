@@ -66,7 +66,7 @@ import anyio
 try:
     import redis.asyncio as aioredis
     from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import NoScriptError, RedisError, ResponseError
+    from redis.exceptions import NoPermissionError, NoScriptError, RedisError, ResponseError
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
         "RedisBackend needs the redis package: install the 'redis' extra, e.g. "
@@ -262,11 +262,11 @@ class _Script:
     A call is an ``EVALSHA``. A server that answers ``NOSCRIPT`` (it never saw the
     script, or lost it to a restart, a failover or a ``SCRIPT FLUSH``) gets the
     source with ``SCRIPT LOAD`` and the call is made again; nothing runs when
-    ``NOSCRIPT`` is answered, so calling again cannot apply a write twice. Proxies
-    that pass ``EVAL`` and ``EVALSHA`` on but refuse ``SCRIPT`` (Envoy's Redis
-    proxy, twemproxy) make ``SCRIPT LOAD`` fail: from then on the script's source
-    is sent with every call (``EVAL``), as a proxy in front of several servers
-    requires.
+    ``NOSCRIPT`` is answered, so calling again cannot apply a write twice. A
+    server that does not know ``SCRIPT`` (renamed away with ``rename-command``, or
+    a proxy that does not pass it on) gets the script's source with every call
+    (``EVAL``) from then on. Any other refusal of ``SCRIPT LOAD`` (an ACL's
+    ``NOPERM``, for one) is raised: it may be mended while the process runs.
     """
 
     __slots__ = ("_by_source", "_client", "_execute", "_load", "_sha", "_source")
@@ -292,15 +292,26 @@ class _Script:
                     if loads == 2:
                         break  # emptied again after each of two loads: the source, this once
                 try:
-                    await self._load(self._source)
-                except ResponseError:
+                    self._sha = str(await self._load(self._source))
+                except ResponseError as exc:
+                    if not _refuses_the_command(exc):
+                        raise
                     self._by_source = True
                     get_logger("redis").info(
-                        "Redis refused SCRIPT LOAD (a proxy?): Lua scripts are sent as "
-                        "source with each call from now on."
+                        "Redis does not take SCRIPT LOAD (%s): this script's source is sent "
+                        "with each call from now on.",
+                        exc,
                     )
                     break
         return await self._execute("EVAL", self._source, len(keys), *keys, *args)
+
+
+def _refuses_the_command(exc: ResponseError) -> bool:
+    """Whether *exc* says the command is unknown here, rather than refused this time."""
+    if isinstance(exc, NoPermissionError):
+        return False
+    text = str(exc).lower()
+    return "unknown command" in text or "unsupported command" in text
 
 
 class _Scripts:
